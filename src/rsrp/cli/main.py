@@ -1,0 +1,29 @@
+"""The ``rsrp`` command: parses arguments, calls the library, maps errors to exit codes."""
+
+from __future__ import annotations
+
+import typer
+
+from rsrp.cli import run as run_cmd
+from rsrp.cli._errors import exit_on_rsrp_error
+
+__all__ = ["app", "main"]
+
+app = typer.Typer(
+    name="rsrp",
+    help="rsrp: provable zero-trust access decisions for sensitive registries.",
+    no_args_is_help=True,
+    pretty_exceptions_enable=False,
+    add_completion=False,
+)
+
+app.command("run", help="Run the main job on embedded defaults (see README).")(run_cmd.run)
+
+# Each stage's commands live in their own module and are mounted here.
+# (policy, keys, proof, ledger, note, witness, receipt, selftest, serve are added
+# by their modules as they land.)
+
+
+def main() -> None:
+    with exit_on_rsrp_error():
+        app()
