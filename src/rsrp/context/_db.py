@@ -118,7 +118,10 @@ class Database:
 
 
 def _sqlite_path(url: str) -> Path:
-    # SQLAlchemy's spelling: sqlite:///relative/path, sqlite:////absolute/path.
+    # The ledger's spelling (rsrp.ledger.open_backend): sqlite:///abs/path, sqlite:rel/path,
+    # or a bare path; the same URL therefore names the same file for both.
     if url.startswith("sqlite:///"):
-        return Path(url.removeprefix("sqlite:///"))
+        return Path(url.removeprefix("sqlite://"))
+    if url.startswith("sqlite:"):
+        return Path(url.removeprefix("sqlite:"))
     return Path(url)
