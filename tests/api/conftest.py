@@ -10,7 +10,7 @@ import httpx
 import pytest
 from fastapi import FastAPI
 from tests.api.api_standins import standin_stages
-from tests.fixtures.tls import TestPki, serve_app
+from tests.fixtures.tls import PkiFiles, serve_app
 
 from rsrp.api import Settings, Stages, create_app
 
@@ -18,18 +18,19 @@ EXAMPLE_CONTEXT = Path(__file__).resolve().parents[2] / "examples" / "bank-regis
 
 
 def service_settings(tmp: Path, **extra: object) -> Settings:
-    return Settings(
-        database={"url": f"sqlite:///{tmp}/rsrp.db"},
-        context={"directory": EXAMPLE_CONTEXT},
-        auth={"principals": {"admin-1": ["admin"]}},
-        **extra,  # type: ignore[arg-type]
-    )
+    values: dict[str, object] = {
+        "database": {"url": f"sqlite:///{tmp}/rsrp.db"},
+        "context": {"directory": EXAMPLE_CONTEXT},
+        "auth": {"principals": {"admin-1": ["admin"]}},
+        **extra,
+    }
+    return Settings(**values)  # type: ignore[arg-type]
 
 
 @dataclass
 class Running:
     url: str
-    pki: TestPki
+    pki: PkiFiles
     app: FastAPI
     stages: Stages
 
@@ -38,7 +39,7 @@ class Running:
 
 
 @pytest.fixture(scope="module")
-def running(tls_pki: TestPki, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Running]:
+def running(tls_pki: PkiFiles, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Running]:
     stages = standin_stages()
     app = create_app(service_settings(tmp_path_factory.mktemp("svc")), stages)
     with serve_app(app, tls_pki) as url:

@@ -61,6 +61,7 @@ def build_service(settings: Settings, stages: Stages) -> Service:
                 algorithms=o.algorithms,
                 principal_claim=o.principal_claim,
                 role_map=dict(o.role_map),
+                min_refresh_s=o.jwks_min_refresh_s,
             )
         )
     principals = {p: [str(r) for r in rs] for p, rs in settings.auth.principals.items()}

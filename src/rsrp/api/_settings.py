@@ -72,6 +72,7 @@ class OidcSettings(_Section):
     jwks: str
     algorithms: tuple[str, ...] = ("RS256", "ES256", "EdDSA")
     principal_claim: str = "preferred_username"
+    jwks_min_refresh_s: float = Field(default=30.0, ge=0)
     role_map: dict[str, str] = Field(
         default_factory=lambda: {
             "rsrp-agent": "agent",
