@@ -3,7 +3,7 @@
 * hashing: :func:`sha256`, :func:`sha384`, :func:`sha512`, :func:`hkdf` (RFC 5869)
 * signatures: Ed25519, ECDSA P-384/SHA-384, ML-DSA-44/65/87 (FIPS 204) and the
   composite id-MLDSA65-ECDSA-P384-SHA512 (:mod:`rsrp.crypto.composite`)
-* KEM: X-Wing (:mod:`rsrp.crypto.xwing`)
+* KEM: X-Wing (:mod:`rsrp.crypto.xwing`); hybrid encryption (:mod:`rsrp.crypto.hybrid`)
 * keys: :class:`PublicKey`, :class:`PrivateKey`, :func:`generate`,
   :func:`load_public_key` (PEM/DER SPKI or X.509), :func:`load_private_key` (PKCS#8)
 
@@ -19,7 +19,7 @@ Errors derive from :class:`CryptoError`; verification raises
 >>> pk.verify(b"decision", sig, context=b"rsrp")
 """
 
-from rsrp.crypto import composite, xwing
+from rsrp.crypto import composite, hybrid, xwing
 from rsrp.crypto._asym import (
     ALGORITHMS,
     KEM_ALGORITHMS,
@@ -55,6 +55,7 @@ __all__ = [
     "composite",
     "generate",
     "hkdf",
+    "hybrid",
     "load_private_key",
     "load_public_key",
     "sha3_256",
