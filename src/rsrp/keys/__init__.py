@@ -1,1 +1,85 @@
-"""rsrp.keys."""
+"""rsrp.keys: the key plane (key stores, lifecycle, jurisdictions, journal, keyring, export).
+
+Keys live in a :class:`KeyStore` chosen by URI: ``file:/dir?jurisdiction=FR`` (the
+software store, passphrase from a callback or ``RSRP_KEYSTORE_PASSPHRASE``) or
+``pkcs11:token=...?module-path=...`` (RFC 7512; PIN from a callback or
+``RSRP_PKCS11_PIN``). Every key has one jurisdiction, a purpose, a validity window
+and a NIST SP 800-57 lifecycle state; every change is appended to a hash-chained
+key-event journal. See docs/key-custody.md.
+
+>>> import os, tempfile
+>>> os.environ["RSRP_KEYSTORE_PASSPHRASE"] = "an example passphrase"
+>>> store = open_store("file:" + tempfile.mkdtemp() + "/ks?jurisdiction=FR")
+>>> info = store.generate("ed25519", Purpose.DECISION_SIGNING, test=True)
+>>> signer = store.signer(info.key_id)
+>>> sig = signer.sign(b"decision", jurisdiction="FR")
+>>> store.sign(info.key_id, b"decision", jurisdiction="DE")
+Traceback (most recent call last):
+...
+rsrp.keys._errors.JurisdictionError: key ... belongs to FR; refusing to act for DE
+"""
+
+from __future__ import annotations
+
+from rsrp.keys._errors import (
+    InvalidKeyURI,
+    InvalidTransition,
+    JournalError,
+    JurisdictionError,
+    KeyDestroyed,
+    KeyExists,
+    KeyFileCorrupt,
+    KeyNotUsable,
+    KeyNotValidAt,
+    KeyPolicyError,
+    KeyStoreError,
+    MalformedKeyMaterial,
+    NotAvailable,
+    SignatureInvalid,
+    UnknownKey,
+    WrongPassphrase,
+    WrongPin,
+)
+from rsrp.keys._journal import JournalEvent, KeyJournal, verify_journal
+from rsrp.keys._model import TRANSITIONS, KeyInfo, KeyState, Purpose
+from rsrp.keys._open import open_store
+from rsrp.keys._policy import KeyPolicy, NodeKeyConfig
+from rsrp.keys._software import FileKeyStore
+from rsrp.keys._store import BaseKeyStore, KeyStore, StoreSigner
+from rsrp.keys.signer import Signer, Verifier
+
+__all__ = [
+    "TRANSITIONS",
+    "BaseKeyStore",
+    "FileKeyStore",
+    "InvalidKeyURI",
+    "InvalidTransition",
+    "JournalError",
+    "JournalEvent",
+    "JurisdictionError",
+    "KeyDestroyed",
+    "KeyExists",
+    "KeyFileCorrupt",
+    "KeyInfo",
+    "KeyJournal",
+    "KeyNotUsable",
+    "KeyNotValidAt",
+    "KeyPolicy",
+    "KeyPolicyError",
+    "KeyState",
+    "KeyStore",
+    "KeyStoreError",
+    "MalformedKeyMaterial",
+    "NodeKeyConfig",
+    "NotAvailable",
+    "Purpose",
+    "SignatureInvalid",
+    "Signer",
+    "StoreSigner",
+    "UnknownKey",
+    "Verifier",
+    "WrongPassphrase",
+    "WrongPin",
+    "open_store",
+    "verify_journal",
+]
