@@ -6,75 +6,78 @@ from __future__ import annotations
 from rsrp.errors import ConfigError, KeyStoreError
 
 __all__ = [
-    "InvalidKeyURI",
-    "InvalidTransition",
+    "InvalidKeyURIError",
+    "InvalidTransitionError",
     "JournalError",
     "JurisdictionError",
-    "KeyDestroyed",
-    "KeyExists",
-    "KeyFileCorrupt",
-    "KeyNotUsable",
+    "KeyDestroyedError",
+    "KeyExistsError",
+    "KeyFileCorruptError",
+    "KeyNotUsableError",
     "KeyNotValidAt",
+    "KeyNotValidAtError",
     "KeyPolicyError",
     "KeyStoreError",
-    "MalformedKeyMaterial",
-    "NotAvailable",
-    "SignatureInvalid",
+    "MalformedKeyMaterialError",
+    "NotAvailableError",
+    "SignatureInvalidError",
     "UnknownKey",
-    "WrongPassphrase",
-    "WrongPin",
+    "UnknownKeyError",
+    "WrongPassphraseError",
+    "WrongPinError",
 ]
 
 
-class UnknownKey(KeyStoreError):
+class UnknownKeyError(KeyStoreError):
     """No key with this id exists in the store or keyring."""
 
 
-class KeyExists(KeyStoreError):
+class KeyExistsError(KeyStoreError):
     """A key with this id already exists; key ids are never reused."""
 
 
-class InvalidTransition(KeyStoreError):
+class InvalidTransitionError(KeyStoreError):
     """The lifecycle change is not allowed from the key's current state (NIST SP 800-57)."""
 
 
-class KeyNotUsable(KeyStoreError):
+class KeyNotUsableError(KeyStoreError):
     """The key exists but may not perform this operation now (state, validity window, purpose)."""
 
 
-class KeyDestroyed(KeyNotUsable):
+class KeyDestroyedError(KeyNotUsableError):
     """The key's private material has been destroyed."""
 
 
-class KeyNotValidAt(KeyStoreError):
+class KeyNotValidAtError(KeyStoreError):
     """The public key was not valid for verification at the requested time."""
 
 
 class JurisdictionError(KeyStoreError):
-    """A key was asked to act for a jurisdiction that is not its own, or a node does not serve it."""
+    """A key was asked to act for another jurisdiction than its own, or a node does not
+    serve the key's jurisdiction."""
 
 
-class WrongPassphrase(KeyStoreError):
+class WrongPassphraseError(KeyStoreError):
     """The passphrase does not open this key file (or the file was altered: GCM cannot tell)."""
 
 
-class WrongPin(KeyStoreError):
+class WrongPinError(KeyStoreError):
     """The token refused the user PIN."""
 
 
-class KeyFileCorrupt(KeyStoreError):
+class KeyFileCorruptError(KeyStoreError):
     """A key file is structurally invalid (bad magic, header, sizes)."""
 
 
-class MalformedKeyMaterial(KeyStoreError):
+class MalformedKeyMaterialError(KeyStoreError):
     """Imported or exported key bytes could not be parsed."""
 
 
-class InvalidKeyURI(KeyStoreError):
+class InvalidKeyURIError(KeyStoreError):
     """A ``file:`` or ``pkcs11:`` (RFC 7512) store URI is malformed or unsafe."""
 
 
-class NotAvailable(KeyStoreError):
+class NotAvailableError(KeyStoreError):
     """The back-end, module, mechanism or algorithm is not available in this build."""
 
 
@@ -82,7 +85,7 @@ class JournalError(KeyStoreError):
     """The key-event journal is malformed or its hash chain is broken."""
 
 
-class SignatureInvalid(KeyStoreError):
+class SignatureInvalidError(KeyStoreError):
     """A signature did not verify; ``reason`` says which check failed."""
 
     def __init__(self, reason: str) -> None:
@@ -92,3 +95,8 @@ class SignatureInvalid(KeyStoreError):
 
 class KeyPolicyError(ConfigError):
     """The key policy (production mode) forbids this store, key or configuration."""
+
+
+# The names the key-plane contract uses (issue 3); the classes carry the Error suffix.
+UnknownKey = UnknownKeyError
+KeyNotValidAt = KeyNotValidAtError

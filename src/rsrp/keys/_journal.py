@@ -92,7 +92,9 @@ def _lines(path: Path) -> Iterator[tuple[int, bytes]]:
         yield i, line
 
 
-def verify_journal(path: str | os.PathLike[str], *, expected_head: str | None = None) -> list[JournalEvent]:
+def verify_journal(
+    path: str | os.PathLike[str], *, expected_head: str | None = None
+) -> list[JournalEvent]:
     """Check the whole chain of ``path`` and return its events.
 
     Raises :class:`JournalError` naming the first bad line: malformed, out of

@@ -26,10 +26,10 @@ from cryptography.exceptions import InvalidTag
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 from cryptography.hazmat.primitives.kdf.scrypt import Scrypt
 
-from rsrp.keys._errors import KeyFileCorrupt, WrongPassphrase
+from rsrp.keys._errors import KeyFileCorruptError, WrongPassphraseError
 from rsrp.keys._model import KeyInfo
 
-__all__ = ["MAGIC", "KdfParams", "KeyFile", "decode_key_file", "encode_key_file"]
+__all__ = ["MAGIC", "KdfParams", "KeyFile", "decode_key_file", "encode_key_file", "read_kdf"]
 
 MAGIC = b"RSRPKEY1"
 MAX_FILE = 1 << 20
@@ -52,11 +52,11 @@ class KdfParams:
 
     def __post_init__(self) -> None:
         if not (MIN_LOG2_N <= self.log2_n <= MAX_LOG2_N) or self.r != 8 or not 1 <= self.p <= 4:
-            raise KeyFileCorrupt(
+            raise KeyFileCorruptError(
                 f"scrypt parameters out of bounds: n=2**{self.log2_n} r={self.r} p={self.p}"
             )
         if len(self.salt) != 16:
-            raise KeyFileCorrupt(f"scrypt salt is {len(self.salt)} bytes, want 16")
+            raise KeyFileCorruptError(f"scrypt salt is {len(self.salt)} bytes, want 16")
 
     @classmethod
     def fresh(cls, log2_n: int = DEFAULT_LOG2_N) -> KdfParams:
@@ -81,7 +81,7 @@ def _b64(b: bytes) -> str:
 
 def _unb64(v: object, what: str) -> bytes:
     if not isinstance(v, str) or not _B64.match(v):
-        raise KeyFileCorrupt(f"key file header: {what} is not base64")
+        raise KeyFileCorruptError(f"key file header: {what} is not base64")
     return base64.b64decode(v, validate=True)
 
 
@@ -122,12 +122,12 @@ class _Parsed:
 
 def _parse(data: bytes) -> _Parsed:
     if len(data) > MAX_FILE:
-        raise KeyFileCorrupt(f"key file is {len(data)} bytes, more than {MAX_FILE}")
+        raise KeyFileCorruptError(f"key file is {len(data)} bytes, more than {MAX_FILE}")
     if len(data) < 12 or data[:8] != MAGIC:
-        raise KeyFileCorrupt("not an rsrp key file (bad magic)")
+        raise KeyFileCorruptError("not an rsrp key file (bad magic)")
     (hlen,) = struct.unpack(">I", data[8:12])
     if hlen > MAX_HEADER or 12 + hlen + 16 > len(data):
-        raise KeyFileCorrupt(f"key file header length {hlen} does not fit the file")
+        raise KeyFileCorruptError(f"key file header length {hlen} does not fit the file")
     header = data[12 : 12 + hlen]
     try:
         obj = json.loads(header)
@@ -138,24 +138,24 @@ def _parse(data: bytes) -> _Parsed:
             or kdf_obj["name"] != "scrypt"
             or aead_obj["name"] != "aes-256-gcm"
         ):
-            raise KeyFileCorrupt("key file header: unknown format, KDF or cipher")
+            raise KeyFileCorruptError("key file header: unknown format, KDF or cipher")
         for v in (kdf_obj["log2_n"], kdf_obj["r"], kdf_obj["p"]):
             if type(v) is not int:
-                raise KeyFileCorrupt("key file header: scrypt parameters must be integers")
+                raise KeyFileCorruptError("key file header: scrypt parameters must be integers")
         kdf = KdfParams(
             _unb64(kdf_obj["salt"], "salt"), kdf_obj["log2_n"], kdf_obj["r"], kdf_obj["p"]
         )
         nonce = _unb64(aead_obj["nonce"], "nonce")
         info = KeyInfo.from_json(obj["key"])
         public = _unb64(obj["public_key"], "public key")
-    except KeyFileCorrupt:
+    except KeyFileCorruptError:
         raise
     except (ValueError, KeyError, TypeError, UnicodeDecodeError) as e:
-        raise KeyFileCorrupt(f"key file header is malformed: {e}") from e
+        raise KeyFileCorruptError(f"key file header is malformed: {e}") from e
     except Exception as e:  # KeyStoreError from KeyInfo validation
-        raise KeyFileCorrupt(f"key file header is invalid: {e}") from e
+        raise KeyFileCorruptError(f"key file header is invalid: {e}") from e
     if len(nonce) != 12:
-        raise KeyFileCorrupt("key file header: GCM nonce must be 12 bytes")
+        raise KeyFileCorruptError("key file header: GCM nonce must be 12 bytes")
     return _Parsed(data[: 12 + hlen], nonce, kdf, info, public, data[12 + hlen :])
 
 
@@ -165,14 +165,14 @@ def read_kdf(data: bytes) -> KdfParams:
 
 
 def decode_key_file(data: bytes, key: bytes) -> KeyFile:
-    """Parse and authenticate a key file. Raises :class:`KeyFileCorrupt` for a structural
-    problem and :class:`WrongPassphrase` when GCM authentication fails (wrong passphrase
+    """Parse and authenticate a key file. Raises :class:`KeyFileCorruptError` for a structural
+    problem and :class:`WrongPassphraseError` when GCM authentication fails (wrong passphrase
     or any altered byte: the two cannot be told apart, by design)."""
     p = _parse(data)
     try:
         private = AESGCM(key).decrypt(p.nonce, p.ciphertext, p.aad)
     except InvalidTag as e:
-        raise WrongPassphrase(
+        raise WrongPassphraseError(
             f"key file for {p.info.key_id!r} does not authenticate: wrong passphrase "
             "or the file was altered"
         ) from e

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from rsrp.keys._errors import InvalidKeyURI, NotAvailable
+from rsrp.keys._errors import InvalidKeyURIError, NotAvailableError
 from rsrp.keys._policy import KeyPolicy
 from rsrp.keys._software import FileKeyStore, passphrase_from_env
 from rsrp.keys._store import BaseKeyStore
@@ -49,6 +49,7 @@ def open_store(
 
         return Pkcs11KeyStore.from_uri(uri, pin=pin, policy=policy, actor=actor)
     if scheme in _NOT_PKCS11:
-        raise NotAvailable(f"{scheme}: key stores are not available in this build: "
-                           f"{_NOT_PKCS11[scheme]}")
-    raise InvalidKeyURI(f"unknown key store URI scheme {scheme!r}: want file: or pkcs11:")
+        raise NotAvailableError(
+            f"{scheme}: key stores are not available in this build: {_NOT_PKCS11[scheme]}"
+        )
+    raise InvalidKeyURIError(f"unknown key store URI scheme {scheme!r}: want file: or pkcs11:")

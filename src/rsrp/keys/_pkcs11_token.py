@@ -21,7 +21,12 @@ from pkcs11 import DEFAULT, Attribute, KeyType, Mechanism, ObjectClass
 from pkcs11.attributes import ALL_CAPABILITIES
 from pkcs11.util.ec import encode_ecdsa_signature, encode_named_curve_parameters
 
-from rsrp.keys._errors import KeyStoreError, MalformedKeyMaterial, NotAvailable, WrongPin
+from rsrp.keys._errors import (
+    KeyStoreError,
+    MalformedKeyMaterialError,
+    NotAvailableError,
+    WrongPinError,
+)
 
 __all__ = ["Token", "open_token"]
 
@@ -29,14 +34,14 @@ P384_PARAMS = encode_named_curve_parameters("1.3.132.0.34")
 ED25519_PARAMS = bytes.fromhex("06032b6570")  # OID 1.3.101.112 (RFC 8410)
 APPLICATION = "rsrp-keys"
 # python-pkcs11 fills in every capability attribute; private keys reject ENCRYPT etc.
-_NO_CAPS: dict[Any, Any] = {a: DEFAULT for a in ALL_CAPABILITIES}
+_NO_CAPS: dict[Any, Any] = dict.fromkeys(ALL_CAPABILITIES, DEFAULT)
 _SECRET = {Attribute.SENSITIVE: True, Attribute.EXTRACTABLE: False, Attribute.PRIVATE: True}
 
 
 def open_token(module: str, label: str, pin: str) -> Token:
     """Load ``module``, find the token labelled ``label`` and log in with ``pin``."""
     if not Path(module).is_file():
-        raise NotAvailable(f"PKCS#11 module {module} is not available on this machine")
+        raise NotAvailableError(f"PKCS#11 module {module} is not available on this machine")
     try:
         lib = pkcs11.lib(module)
         token = lib.get_token(token_label=label)
@@ -45,13 +50,13 @@ def open_token(module: str, label: str, pin: str) -> Token:
     except pkcs11.MultipleTokensReturned as e:
         raise KeyStoreError(f"several PKCS#11 tokens are labelled {label!r}") from e
     except pkcs11.PKCS11Error as e:
-        raise NotAvailable(f"PKCS#11 module {module} could not be loaded: {e!r}") from e
+        raise NotAvailableError(f"PKCS#11 module {module} could not be loaded: {e!r}") from e
     try:
         session = token.open(user_pin=pin, rw=True)
     except (pkcs11.PinIncorrect, pkcs11.PinLenRange, pkcs11.PinInvalid) as e:
-        raise WrongPin(f"token {label!r} refused the PIN") from e
+        raise WrongPinError(f"token {label!r} refused the PIN") from e
     except pkcs11.PinLocked as e:
-        raise WrongPin(f"token {label!r}: the user PIN is locked") from e
+        raise WrongPinError(f"token {label!r}: the user PIN is locked") from e
     return Token(token, session)
 
 
@@ -107,7 +112,7 @@ class Token:
         elif algorithm == "ecdsa-p384-sha384":
             key_type, mech, params = KeyType.EC, Mechanism.EC_KEY_PAIR_GEN, P384_PARAMS
         else:
-            raise NotAvailable(f"{algorithm} key pairs cannot be generated in this token")
+            raise NotAvailableError(f"{algorithm} key pairs cannot be generated in this token")
         self.session.generate_keypair(
             key_type,
             mechanism=mech,
@@ -130,11 +135,21 @@ class Token:
                 serialization.Encoding.X962, serialization.PublicFormat.UncompressedPoint
             )
         else:
-            raise NotAvailable(f"{algorithm} keys cannot be imported into this token")
-        common = {Attribute.TOKEN: True, Attribute.LABEL: label, Attribute.ID: label.encode()}
+            raise NotAvailableError(f"{algorithm} keys cannot be imported into this token")
+        common: dict[Any, Any] = {
+            Attribute.TOKEN: True,
+            Attribute.LABEL: label,
+            Attribute.ID: label.encode(),
+        }
         common |= {Attribute.KEY_TYPE: key_type, Attribute.EC_PARAMS: params}
         self.session.create_object(
-            {**common, Attribute.CLASS: ObjectClass.PRIVATE_KEY, Attribute.SIGN: True, **_SECRET}
+            {
+                **common,
+                Attribute.CLASS: ObjectClass.PRIVATE_KEY,
+                Attribute.SIGN: True,
+                Attribute.VALUE: value,
+                **_SECRET,
+            }
         )
         self.session.create_object(
             {
@@ -148,7 +163,7 @@ class Token:
     def unwrap_private(self, import_label: str, label: str, algorithm: str, wrapped: bytes) -> None:
         """C_UnwrapKey (CKM_AES_KEY_WRAP_PAD) of a PKCS#8 EC key straight into the token."""
         if algorithm != "ecdsa-p384-sha384":
-            raise NotAvailable(f"{algorithm} keys cannot be unwrapped inside this token")
+            raise NotAvailableError(f"{algorithm} keys cannot be unwrapped inside this token")
         kek = self.one(ObjectClass.SECRET_KEY, import_label)
         try:
             priv = kek.unwrap_key(
@@ -162,10 +177,10 @@ class Token:
                 template={**_NO_CAPS, Attribute.SIGN: True, **_SECRET},
             )
         except pkcs11.PKCS11Error as e:
-            raise MalformedKeyMaterial(f"the token could not unwrap the key: {e!r}") from e
+            raise MalformedKeyMaterialError(f"the token could not unwrap the key: {e!r}") from e
         if priv[Attribute.EC_PARAMS] != P384_PARAMS:
             priv.destroy()
-            raise MalformedKeyMaterial("unwrapped key is not on P-384")
+            raise MalformedKeyMaterialError("unwrapped key is not on P-384")
 
     def public_key_der(self, label: str, algorithm: str) -> bytes:
         """SubjectPublicKeyInfo DER of the token public key labelled ``label``."""

@@ -25,14 +25,15 @@ from cryptography.exceptions import InvalidTag
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 from cryptography.hazmat.primitives.keywrap import InvalidUnwrap, aes_key_unwrap_with_padding
 
+from rsrp import crypto
 from rsrp.keys._atomic import atomic_write, ensure_private_dir
 from rsrp.keys._errors import (
-    KeyDestroyed,
-    KeyFileCorrupt,
+    KeyDestroyedError,
+    KeyFileCorruptError,
     KeyStoreError,
-    MalformedKeyMaterial,
-    UnknownKey,
-    WrongPassphrase,
+    MalformedKeyMaterialError,
+    UnknownKeyError,
+    WrongPassphraseError,
 )
 from rsrp.keys._journal import KeyJournal
 from rsrp.keys._keyfile import (
@@ -43,14 +44,14 @@ from rsrp.keys._keyfile import (
     encode_key_file,
     read_kdf,
 )
-from rsrp.keys._material import SoftwareKey, generate_material, load_pkcs8
+from rsrp.keys._material import crypto_errors, generate_material, load_pkcs8
 from rsrp.keys._model import KeyInfo, check_key_id
 from rsrp.keys._policy import KeyPolicy
 from rsrp.keys._store import BaseKeyStore, utc_now
 
 __all__ = ["PASSPHRASE_ENV", "FileKeyStore", "passphrase_from_env"]
 
-PASSPHRASE_ENV = "RSRP_KEYSTORE_PASSPHRASE"
+PASSPHRASE_ENV = "RSRP_KEYSTORE_PASSPHRASE"  # noqa: S105 - the variable name, not a secret
 _KEK_MAGIC = b"RSRPKEK1"
 _MIN_PASSPHRASE = 12
 
@@ -58,7 +59,7 @@ _MIN_PASSPHRASE = 12
 def passphrase_from_env() -> bytes:
     value = os.environ.get(PASSPHRASE_ENV)
     if not value:
-        raise WrongPassphrase(f"no passphrase: set {PASSPHRASE_ENV} or pass a callback")
+        raise WrongPassphraseError(f"no passphrase: set {PASSPHRASE_ENV} or pass a callback")
     return value.encode()
 
 
@@ -84,7 +85,7 @@ class FileKeyStore(BaseKeyStore):
         ensure_private_dir(self.directory / "imports")
         pw = passphrase()
         if len(pw) < _MIN_PASSPHRASE:
-            raise WrongPassphrase(f"passphrase must be at least {_MIN_PASSPHRASE} bytes")
+            raise WrongPassphraseError(f"passphrase must be at least {_MIN_PASSPHRASE} bytes")
         self._passphrase = pw
         self._log2_n = scrypt_log2_n
         self._derived: dict[bytes, bytes] = {}
@@ -112,7 +113,7 @@ class FileKeyStore(BaseKeyStore):
         try:
             st = path.stat()
         except FileNotFoundError as e:
-            raise UnknownKey(f"no key {key_id!r} in {self.directory}") from e
+            raise UnknownKeyError(f"no key {key_id!r} in {self.directory}") from e
         sig = (st.st_ino, st.st_size, st.st_mtime_ns)
         cached = self._cache.get(key_id)
         if cached is not None and cached[0] == sig:
@@ -120,7 +121,7 @@ class FileKeyStore(BaseKeyStore):
         data = path.read_bytes()
         kf = decode_key_file(data, self._derive(read_kdf(data)))
         if kf.info.key_id != key_id:
-            raise KeyFileCorrupt(f"{path.name} holds key {kf.info.key_id!r}, not {key_id!r}")
+            raise KeyFileCorruptError(f"{path.name} holds key {kf.info.key_id!r}, not {key_id!r}")
         self._cache[key_id] = (sig, kf)
         return kf
 
@@ -140,12 +141,14 @@ class FileKeyStore(BaseKeyStore):
     def _key_ids(self) -> list[str]:
         return [p.name[: -len(".key")] for p in (self.directory / "keys").glob("*.key")]
 
-    def _store_material(self, info: KeyInfo, material: SoftwareKey) -> None:
+    def _store_material(self, info: KeyInfo, material: crypto.PrivateKey) -> None:
         if material.algorithm != info.algorithm:
-            raise MalformedKeyMaterial(f"material is {material.algorithm}, not {info.algorithm}")
-        kf = KeyFile(
-            info, material.public_key_der(), material.pkcs8_der(), KdfParams.fresh(self._log2_n)
-        )
+            raise MalformedKeyMaterialError(
+                f"material is {material.algorithm}, not {info.algorithm}"
+            )
+        with crypto_errors(f"key {info.key_id}"):
+            public, private = material.public_key().spki_der(), material.pkcs8_der()
+        kf = KeyFile(info, public, private, KdfParams.fresh(self._log2_n))
         self._write(kf, new=True)
 
     def _create(self, info: KeyInfo) -> None:
@@ -167,17 +170,21 @@ class FileKeyStore(BaseKeyStore):
     def _public_der(self, key_id: str) -> bytes:
         return self._read(key_id).public_key_der
 
-    def _material(self, info: KeyInfo) -> SoftwareKey:
+    def _material(self, info: KeyInfo) -> crypto.PrivateKey:
         kf = self._read(info.key_id)
         if not kf.private_der:
-            raise KeyDestroyed(f"key {info.key_id} has been destroyed")
+            raise KeyDestroyedError(f"key {info.key_id} has been destroyed")
         return load_pkcs8(kf.private_der)
 
     def _sign(self, info: KeyInfo, message: bytes, context: bytes) -> bytes:
-        return self._material(info).sign(message, context)
+        key = self._material(info)
+        with crypto_errors(f"signing with {info.key_id}"):
+            return key.sign(message, context)
 
     def _decapsulate(self, info: KeyInfo, ciphertext: bytes) -> bytes:
-        return self._material(info).decapsulate(ciphertext)
+        key = self._material(info)
+        with crypto_errors(f"decapsulating with {info.key_id}"):
+            return key.decapsulate(ciphertext)
 
     def _destroy_material(self, info: KeyInfo) -> None:
         # The file is rewritten without its private part (an authenticated tombstone).
@@ -210,20 +217,20 @@ class FileKeyStore(BaseKeyStore):
         try:
             data = path.read_bytes()
         except FileNotFoundError as e:
-            raise UnknownKey(f"no import wrapping key {wrapping_key_id!r}") from e
+            raise UnknownKeyError(f"no import wrapping key {wrapping_key_id!r}") from e
         if len(data) != 8 + 1 + 16 + 12 + 48 or data[:8] != _KEK_MAGIC:
-            raise KeyFileCorrupt(f"import wrapping key {wrapping_key_id} is malformed")
+            raise KeyFileCorruptError(f"import wrapping key {wrapping_key_id} is malformed")
         kdf = KdfParams(data[9:25], data[8])
         try:
             kek = AESGCM(self._derive(kdf)).decrypt(
                 data[25:37], data[37:], _KEK_MAGIC + wrapping_key_id.encode()
             )
         except InvalidTag as e:
-            raise WrongPassphrase("import wrapping key does not authenticate") from e
+            raise WrongPassphraseError("import wrapping key does not authenticate") from e
         try:
             pkcs8 = aes_key_unwrap_with_padding(kek, wrapped)
         except (InvalidUnwrap, ValueError) as e:
-            raise MalformedKeyMaterial(
+            raise MalformedKeyMaterialError(
                 "wrapped key does not unwrap (RFC 5649) under this import key"
             ) from e
         return pkcs8

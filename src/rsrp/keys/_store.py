@@ -7,6 +7,7 @@ checks, rotation and the key-event journal live here once.
 
 from __future__ import annotations
 
+import builtins
 import dataclasses
 import getpass
 import os
@@ -17,7 +18,7 @@ from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Protocol, runtime_checkable
 
-from rsrp.keys._errors import JurisdictionError, KeyExists, KeyStoreError, UnknownKey
+from rsrp.keys._errors import JurisdictionError, KeyExistsError, KeyStoreError, UnknownKeyError
 from rsrp.keys._journal import JournalEvent, KeyJournal
 from rsrp.keys._model import KeyInfo, KeyState, Purpose, check_jurisdiction, check_key_id
 from rsrp.keys._policy import KeyPolicy
@@ -65,7 +66,7 @@ class KeyStore(Protocol):
         test: bool = False,
     ) -> KeyInfo: ...
     def info(self, key_id: str) -> KeyInfo: ...
-    def list(self) -> list[KeyInfo]: ...
+    def list(self) -> builtins.list[KeyInfo]: ...
     def public_key(self, key_id: str) -> bytes: ...
     def signer(self, key_id: str) -> Signer: ...
     def sign(
@@ -77,7 +78,7 @@ class KeyStore(Protocol):
     def rotate(self, key_id: str, *, new_key_id: str | None = None) -> KeyInfo: ...
     def retire(self, key_id: str) -> KeyInfo: ...
     def destroy(self, key_id: str) -> KeyInfo: ...
-    def journal(self) -> list[JournalEvent]: ...
+    def journal(self) -> builtins.list[JournalEvent]: ...
 
 
 class BaseKeyStore(ABC):
@@ -136,7 +137,7 @@ class BaseKeyStore(ABC):
     @abstractmethod
     def _destroy_material(self, info: KeyInfo) -> None: ...
     @abstractmethod
-    def _key_ids(self) -> list[str]: ...
+    def _key_ids(self) -> builtins.list[str]: ...
 
     # ---- creation -------------------------------------------------------------------
     def _new_info(
@@ -157,7 +158,7 @@ class BaseKeyStore(ABC):
         kid = key_id or f"{jur.lower()}-{purpose.value}-{now:%Y%m%d}-{secrets.token_hex(4)}"
         check_key_id(kid)
         if self._exists(kid):
-            raise KeyExists(f"key {kid} already exists; key ids are never reused")
+            raise KeyExistsError(f"key {kid} already exists; key ids are never reused")
         info = KeyInfo(
             key_id=kid,
             algorithm=algorithm,
@@ -227,10 +228,10 @@ class BaseKeyStore(ABC):
     def info(self, key_id: str) -> KeyInfo:
         check_key_id(key_id)
         if not self._exists(key_id):
-            raise UnknownKey(f"no key {key_id!r} in this {self.scheme}: store")
+            raise UnknownKeyError(f"no key {key_id!r} in this {self.scheme}: store")
         return self._load_info(key_id)
 
-    def list(self) -> list[KeyInfo]:
+    def list(self) -> builtins.list[KeyInfo]:
         return [self._load_info(k) for k in sorted(self._key_ids())]
 
     def public_key(self, key_id: str) -> bytes:
@@ -238,7 +239,7 @@ class BaseKeyStore(ABC):
         self.info(key_id)
         return self._public_der(key_id)
 
-    def journal(self) -> list[JournalEvent]:
+    def journal(self) -> builtins.list[JournalEvent]:
         return self._journal.events()
 
     # ---- use ------------------------------------------------------------------------
@@ -345,18 +346,18 @@ def _pkcs8_der(data: bytes) -> bytes:
     import base64
     import re
 
-    from rsrp.keys._errors import MalformedKeyMaterial
+    from rsrp.keys._errors import MalformedKeyMaterialError
 
     m = re.fullmatch(
         rb"-----BEGIN PRIVATE KEY-----\r?\n([A-Za-z0-9+/=\r\n]+)-----END PRIVATE KEY-----",
         stripped,
     )
     if not m:
-        raise MalformedKeyMaterial("PEM must be one unencrypted 'PRIVATE KEY' (PKCS#8) block")
+        raise MalformedKeyMaterialError("PEM must be one unencrypted 'PRIVATE KEY' (PKCS#8) block")
     try:
         return base64.b64decode(b"".join(m.group(1).split()), validate=True)
     except ValueError as e:
-        raise MalformedKeyMaterial(f"PEM body is not base64: {e}") from e
+        raise MalformedKeyMaterialError(f"PEM body is not base64: {e}") from e
 
 
 @dataclasses.dataclass(frozen=True, slots=True)
@@ -374,6 +375,4 @@ class StoreSigner:
     def sign(
         self, message: bytes, *, context: bytes = b"", jurisdiction: str | None = None
     ) -> bytes:
-        return self.store.sign(
-            self.key_id, message, context=context, jurisdiction=jurisdiction
-        )
+        return self.store.sign(self.key_id, message, context=context, jurisdiction=jurisdiction)
