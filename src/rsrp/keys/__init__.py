@@ -30,19 +30,33 @@ from rsrp.keys._errors import (
     KeyExistsError,
     KeyFileCorruptError,
     KeyNotUsableError,
+    KeyNotValidAt,
     KeyNotValidAtError,
     KeyPolicyError,
     KeyStoreError,
     MalformedKeyMaterialError,
     NotAvailableError,
     SignatureInvalidError,
+    UnknownKey,
     UnknownKeyError,
     WrongPassphraseError,
     WrongPinError,
 )
+from rsrp.keys._export import (
+    jwk,
+    jwks,
+    note_key_hash,
+    note_skey,
+    note_vkey,
+    parse_note_skey,
+    parse_note_vkey,
+    spki_pem,
+)
 from rsrp.keys._journal import JournalEvent, KeyJournal, verify_journal
+from rsrp.keys._keyring import Keyring, KeyringEntry, KeyringVerifier, export_public
 from rsrp.keys._model import TRANSITIONS, KeyInfo, KeyState, Purpose
 from rsrp.keys._open import open_store
+from rsrp.keys._pkcs11 import Pkcs11KeyStore
 from rsrp.keys._policy import KeyPolicy, NodeKeyConfig
 from rsrp.keys._software import FileKeyStore
 from rsrp.keys._store import BaseKeyStore, KeyStore, StoreSigner
@@ -63,23 +77,38 @@ __all__ = [
     "KeyInfo",
     "KeyJournal",
     "KeyNotUsableError",
+    "KeyNotValidAt",
     "KeyNotValidAtError",
     "KeyPolicy",
     "KeyPolicyError",
     "KeyState",
     "KeyStore",
     "KeyStoreError",
+    "Keyring",
+    "KeyringEntry",
+    "KeyringVerifier",
     "MalformedKeyMaterialError",
     "NodeKeyConfig",
     "NotAvailableError",
+    "Pkcs11KeyStore",
     "Purpose",
     "SignatureInvalidError",
     "Signer",
     "StoreSigner",
+    "UnknownKey",
     "UnknownKeyError",
     "Verifier",
     "WrongPassphraseError",
     "WrongPinError",
+    "export_public",
+    "jwk",
+    "jwks",
+    "note_key_hash",
+    "note_skey",
+    "note_vkey",
     "open_store",
+    "parse_note_skey",
+    "parse_note_vkey",
+    "spki_pem",
     "verify_journal",
 ]
