@@ -17,15 +17,19 @@ from rsrp.proof import (
     StaticKeyring,
     ed25519_from_secret,
 )
+from rsrp.proof._v1_keys import MLDSAPrivateKey
 
 VECTORS = Path(__file__).resolve().parent.parent / "vectors"
 FIXTURE_SECRET = b"rsrp-proof-envelope-v1-ed25519-test-vector"
 FIXTURE_KEY_ID = "fixture-ed25519-key"
-MLDSA = {
-    2: mldsa.MLDSA44PrivateKey,
-    3: mldsa.MLDSA65PrivateKey,
-    5: mldsa.MLDSA87PrivateKey,
-}
+
+
+def mldsa_key(level: int, seed: bytes) -> MLDSAPrivateKey:
+    if level == 2:
+        return mldsa.MLDSA44PrivateKey.from_seed_bytes(seed)
+    if level == 3:
+        return mldsa.MLDSA65PrivateKey.from_seed_bytes(seed)
+    return mldsa.MLDSA87PrivateKey.from_seed_bytes(seed)
 
 
 def load_vectors(name: str) -> Any:
@@ -49,7 +53,7 @@ def ed25519_keyring(signer: Ed25519Signer) -> StaticKeyring:
 def hybrid_signer(level: int, key_id: str = "hybrid-key") -> HybridV1Signer:
     """Fixed keys: Ed25519 from the HKDF derivation, ML-DSA from a fixed 32-byte seed."""
     classical = ed25519_from_secret(b"rsrp-hybrid-test-" + key_id.encode(), "hkdf")
-    pq = MLDSA[level].from_seed_bytes(bytes([level]) * 32)
+    pq = mldsa_key(level, bytes([level]) * 32)
     return HybridV1Signer(classical, pq, key_id)
 
 
