@@ -37,7 +37,7 @@ from rsrp.proof._errors import (
     UnsupportedAlgorithmError,
     UnsupportedVersionError,
 )
-from rsrp.proof._keyring import KeyEntry, Keyring, ListableKeyring, StaticKeyring
+from rsrp.proof._keyring import CryptoKeyVerifier, KeyEntry, Keyring, ListableKeyring, StaticKeyring
 from rsrp.proof._sign import (
     DEFAULT_BACKEND_ID,
     sign_decision,
@@ -86,6 +86,7 @@ __all__ = [
     "HYBRID_PAYLOAD_PREFIX",
     "LIMITS",
     "V2_CONTEXT",
+    "CryptoKeyVerifier",
     "Ed25519MetaV1",
     "Ed25519Signer",
     "Ed25519Verifier",

@@ -2,30 +2,29 @@
 
 ``rsrp.keys`` provides the production keyring (``keyring.verifier(key_id, at=...)``);
 :class:`StaticKeyring` serves the CLI's ``--public-key PEM`` and tests. It loads
-``<key id>.pem`` files: one ``PUBLIC KEY`` block (Ed25519, or the composite via
-``rsrp.crypto.load_public_key`` when available) or two blocks, Ed25519 then ML-DSA,
-for an R-SRP V1 hybrid key.
+``<key id>.pem`` files: one ``PUBLIC KEY`` block (any ``rsrp.crypto.load_public_key``
+type; the composite for V2) or two blocks, Ed25519 then ML-DSA, for an R-SRP V1
+hybrid key.
 """
 
 from __future__ import annotations
 
 import datetime as dt
-import importlib
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Protocol, cast, runtime_checkable
+from typing import Protocol, runtime_checkable
 
 from cryptography.hazmat.primitives.asymmetric import ed25519, mldsa
-from cryptography.hazmat.primitives.serialization import load_pem_public_key
 
+from rsrp.crypto import CryptoError, PublicKey, load_public_key
 from rsrp.errors import ConfigError
 from rsrp.keys.signer import Verifier
 from rsrp.proof._errors import KeyNotValidAtEvaluationTimeError, UnknownKeyError
-from rsrp.proof._v1_keys import Ed25519Verifier, HybridV1Verifier
+from rsrp.proof._v1_keys import HybridV1Verifier
 
-__all__ = ["KeyEntry", "Keyring", "ListableKeyring", "StaticKeyring"]
+__all__ = ["CryptoKeyVerifier", "KeyEntry", "Keyring", "ListableKeyring", "StaticKeyring"]
 
 _PEM_BLOCK = re.compile(rb"-----BEGIN PUBLIC KEY-----.+?-----END PUBLIC KEY-----", re.DOTALL)
 _MAX_PEM = 64 * 1024
@@ -93,32 +92,44 @@ class StaticKeyring:
 
 
 def verifier_from_pem(pem: bytes, key_id: str) -> Verifier:
+    """One PEM block: any ``rsrp.crypto`` key; two blocks: an R-SRP V1 hybrid key."""
     if len(pem) > _MAX_PEM:
         raise ConfigError(f"public key file for {key_id!r} is larger than {_MAX_PEM} bytes")
-    blocks = _PEM_BLOCK.findall(pem)
     try:
-        keys = [load_pem_public_key(block) for block in blocks]
-    except ValueError:
-        keys = []
-    if len(keys) == 1 and isinstance(keys[0], ed25519.Ed25519PublicKey):
-        return Ed25519Verifier(keys[0], key_id)
-    if len(keys) == 2 and isinstance(keys[0], ed25519.Ed25519PublicKey):
-        pq = keys[1]
-        if isinstance(pq, mldsa.MLDSA44PublicKey | mldsa.MLDSA65PublicKey | mldsa.MLDSA87PublicKey):
-            return HybridV1Verifier(keys[0], pq, key_id)
-    return _composite_from_pem(pem, key_id)
+        keys = [load_public_key(block) for block in _PEM_BLOCK.findall(pem)]
+    except CryptoError as e:
+        raise ConfigError(f"public key {key_id!r} could not be loaded: {e}") from e
+    if len(keys) == 1:
+        return CryptoKeyVerifier(keys[0], key_id)
+    if len(keys) == 2:
+        classical, pq = keys[0].key, keys[1].key
+        if isinstance(classical, ed25519.Ed25519PublicKey) and isinstance(
+            pq, mldsa.MLDSA44PublicKey | mldsa.MLDSA65PublicKey | mldsa.MLDSA87PublicKey
+        ):
+            return HybridV1Verifier(classical, pq, key_id)
+    raise ConfigError(
+        f"{key_id!r}: expected one PUBLIC KEY block, or two (Ed25519 then ML-DSA) for a V1 "
+        f"hybrid key; found {len(keys)}"
+    )
 
 
-def _composite_from_pem(pem: bytes, key_id: str) -> Verifier:
-    """Delegate other key types (the composite) to ``rsrp.keys`` / ``rsrp.crypto`` if present."""
-    try:
-        keys_module = importlib.import_module("rsrp.keys")
-        factory = getattr(keys_module, "verifier_from_pem", None)
-    except ImportError:
-        factory = None
-    if factory is None:
-        raise ConfigError(
-            f"public key {key_id!r} is not Ed25519 or Ed25519+ML-DSA, and this build has no "
-            "composite key loader (rsrp.keys.verifier_from_pem)"
-        )
-    return cast(Verifier, factory(pem, key_id))
+class CryptoKeyVerifier:
+    """A ``Verifier`` over an ``rsrp.crypto.PublicKey`` (composite, ECDSA, ML-DSA, Ed25519)."""
+
+    __slots__ = ("_key", "_key_id")
+
+    def __init__(self, key: PublicKey, key_id: str) -> None:
+        self._key = key
+        self._key_id = key_id
+
+    @property
+    def key_id(self) -> str:
+        return self._key_id
+
+    @property
+    def algorithm(self) -> str:
+        return self._key.algorithm
+
+    def verify(self, message: bytes, signature: bytes, *, context: bytes = b"") -> None:
+        """Raises ``rsrp.crypto.InvalidSignature`` (with ``.component``) on failure."""
+        self._key.verify(message, signature, context)
