@@ -125,15 +125,14 @@ def test_off_by_one_lengths_v1(data: bytes, delta: int) -> None:
 @pytest.mark.parametrize("delta", [-1, 1])
 def test_off_by_one_lengths_v2(delta: int) -> None:
     env = decode_v2(V2)
-    # Offsets of every u8 text length and the u32 signature length, found by re-encoding.
-    signing = env.signing_bytes()
-    offsets = [9, 9 + 1 + len(env.jurisdiction)]
+    # jurisdiction, bundle_id and bundle_version u8 lengths follow the 9-byte fixed head.
+    offsets = [9, 10 + len(env.jurisdiction), 11 + len(env.jurisdiction) + len(env.bundle_id)]
     for offset in offsets:
-        mutated = bytearray(V2)
-        mutated[offset] = (mutated[offset] + delta) % 256
+        edited = bytearray(V2)
+        edited[offset] = (edited[offset] + delta) % 256
         with pytest.raises(ProofError):
-            verify_envelope(bytes(mutated), V2_RING)
-    sig_len_at = len(signing)
+            verify_envelope(bytes(edited), V2_RING)
+    sig_len_at = len(env.signing_bytes())
     value = int.from_bytes(V2[sig_len_at : sig_len_at + 4], "big") + delta
     mutated = V2[:sig_len_at] + value.to_bytes(4, "big") + V2[sig_len_at + 4 :]
     with pytest.raises(MalformedEnvelopeError):
