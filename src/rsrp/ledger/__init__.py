@@ -1,17 +1,71 @@
-"""rsrp.ledger: the transparency log.
+"""rsrp.ledger: an RFC 6962 / RFC 9162 transparency log.
+
+Merkle hashing (:mod:`rsrp.ledger.rfc6962`), inclusion and consistency proofs (RFC 9162
+§2.1.3-2.1.4), verification that raises a :class:`LedgerError` subclass and never returns a
+bool.
+
+>>> from rsrp.ledger import MemoryTree, hash_leaf, verify_inclusion
+>>> tree = MemoryTree.from_entries([b"a", b"b", b"c"])
+>>> verify_inclusion(hash_leaf(b"b"), 1, 3, tree.inclusion_proof(1, 3), tree.root())
 
 Signed checkpoints (C2SP signed-note + tlog-checkpoint), cosignatures, witnesses,
-RFC 3161 timestamps and receipts come from the ledger-notes block below.
+RFC 3161 timestamps and receipts (the ledger-notes block below):
 
-    >>> from rsrp.ledger import generate_key, signer_from_skey, verifier_from_vkey
-    >>> from rsrp.ledger import open_note, sign_note
-    >>> skey, vkey = generate_key("rsrp.example/FR")
-    >>> signed = sign_note("hello\\n", [signer_from_skey(skey)])
-    >>> open_note(signed, [verifier_from_vkey(vkey)]).text
-    'hello\\n'
+>>> from rsrp.ledger import generate_key, open_note, sign_note, signer_from_skey
+>>> from rsrp.ledger import verifier_from_vkey
+>>> skey, vkey = generate_key("rsrp.example/FR")
+>>> signed = sign_note("hello\\n", [signer_from_skey(skey)])
+>>> open_note(signed, [verifier_from_vkey(vkey)]).text
+'hello\\n'
 """
 
-__all__: list[str] = []
+from __future__ import annotations
+
+from rsrp.errors import LedgerError
+from rsrp.ledger._errors import (
+    CheckpointError,
+    InvalidSizeError,
+    MalformedHashError,
+    MerkleProofError,
+    ProofLengthError,
+    RootMismatchError,
+    StorageError,
+    TamperError,
+)
+from rsrp.ledger._memory import MemoryTree
+from rsrp.ledger._proofs import NodeSource, consistency_proof, inclusion_proof, root_at
+from rsrp.ledger._verify import (
+    root_from_consistency_proof,
+    root_from_inclusion_proof,
+    verify_consistency,
+    verify_inclusion,
+)
+from rsrp.ledger.rfc6962 import EMPTY_ROOT, HASH_SIZE, hash_children, hash_leaf
+
+__all__ = [
+    "EMPTY_ROOT",
+    "HASH_SIZE",
+    "CheckpointError",
+    "InvalidSizeError",
+    "LedgerError",
+    "MalformedHashError",
+    "MemoryTree",
+    "MerkleProofError",
+    "NodeSource",
+    "ProofLengthError",
+    "RootMismatchError",
+    "StorageError",
+    "TamperError",
+    "consistency_proof",
+    "hash_children",
+    "hash_leaf",
+    "inclusion_proof",
+    "root_at",
+    "root_from_consistency_proof",
+    "root_from_inclusion_proof",
+    "verify_consistency",
+    "verify_inclusion",
+]
 
 # --- ledger-notes exports (signed notes, checkpoints, cosignatures) -----------------
 from rsrp.ledger._checkpoint import (
@@ -37,7 +91,6 @@ from rsrp.ledger._note import (
 )
 from rsrp.ledger._note_errors import (
     AmbiguousKeyError,
-    CheckpointError,
     MalformedCheckpointError,
     MalformedKeyError,
     MalformedNoteError,
@@ -52,7 +105,6 @@ from rsrp.ledger._note_registry import generate_key, signer_from_skey, verifier_
 __all__ += [
     "AmbiguousKeyError",
     "Checkpoint",
-    "CheckpointError",
     "CosignatureSigner",
     "CosignatureVerifier",
     "Ed25519NoteSigner",

@@ -6,6 +6,7 @@ Each names what is wrong in words an operator can act on; tests assert the type.
 from __future__ import annotations
 
 from rsrp.errors import LedgerError
+from rsrp.ledger._errors import CheckpointError
 
 __all__ = [
     "AmbiguousKeyError",
@@ -53,10 +54,6 @@ class SignatureInvalidError(NoteError):
         super().__init__(f"invalid signature for key {name}+{key_id:08x}{detail}")
         self.name = name
         self.key_id = key_id
-
-
-class CheckpointError(LedgerError):
-    """A checkpoint (c2sp.org/tlog-checkpoint) is malformed or not the one expected."""
 
 
 class MalformedCheckpointError(CheckpointError):
