@@ -74,6 +74,13 @@ from rsrp.ledger._checkpoint import (
     open_checkpoint,
     parse_checkpoint,
 )
+from rsrp.ledger._checkpointer import (
+    Checkpointer,
+    CheckpointerPolicy,
+    CheckpointStore,
+    InconsistentTreeError,
+    TreeView,
+)
 from rsrp.ledger._cosignature import (
     CosignatureSigner,
     CosignatureVerifier,
@@ -105,10 +112,14 @@ from rsrp.ledger._note_registry import generate_key, signer_from_skey, verifier_
 __all__ += [
     "AmbiguousKeyError",
     "Checkpoint",
+    "CheckpointStore",
+    "Checkpointer",
+    "CheckpointerPolicy",
     "CosignatureSigner",
     "CosignatureVerifier",
     "Ed25519NoteSigner",
     "Ed25519NoteVerifier",
+    "InconsistentTreeError",
     "MalformedCheckpointError",
     "MalformedKeyError",
     "MalformedNoteError",
@@ -120,6 +131,7 @@ __all__ += [
     "OriginMismatchError",
     "SignatureInvalidError",
     "SignedCheckpoint",
+    "TreeView",
     "UnknownKeyError",
     "VerifiedNote",
     "cosignature_timestamp",
