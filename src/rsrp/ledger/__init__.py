@@ -108,10 +108,33 @@ from rsrp.ledger._note_errors import (
 )
 from rsrp.ledger._note_keys import Ed25519NoteSigner, Ed25519NoteVerifier
 from rsrp.ledger._note_registry import generate_key, signer_from_skey, verifier_from_vkey
+from rsrp.ledger._witness import AddCheckpointRequest, Witness
+from rsrp.ledger._witness_errors import (
+    CheckpointSignatureError,
+    ForkError,
+    InconsistentCheckpointError,
+    MalformedRequestError,
+    OldSizeConflictError,
+    RollbackError,
+    UnknownLogError,
+    WitnessError,
+    WitnessPolicyError,
+    WitnessUnavailableError,
+)
+from rsrp.ledger._witness_http import (
+    WitnessEndpoint,
+    WitnessServer,
+    collect_cosignatures,
+    request_cosignatures,
+)
+from rsrp.ledger._witness_policy import Threshold, WitnessKey, all_of, any_of, verify_witnesses
+from rsrp.ledger._witness_state import WitnessState
 
 __all__ += [
+    "AddCheckpointRequest",
     "AmbiguousKeyError",
     "Checkpoint",
+    "CheckpointSignatureError",
     "CheckpointStore",
     "Checkpointer",
     "CheckpointerPolicy",
@@ -119,29 +142,49 @@ __all__ += [
     "CosignatureVerifier",
     "Ed25519NoteSigner",
     "Ed25519NoteVerifier",
+    "ForkError",
+    "InconsistentCheckpointError",
     "InconsistentTreeError",
     "MalformedCheckpointError",
     "MalformedKeyError",
     "MalformedNoteError",
+    "MalformedRequestError",
     "Note",
     "NoteError",
     "NoteSignature",
     "NoteSigner",
     "NoteVerifier",
+    "OldSizeConflictError",
     "OriginMismatchError",
+    "RollbackError",
     "SignatureInvalidError",
     "SignedCheckpoint",
+    "Threshold",
     "TreeView",
     "UnknownKeyError",
+    "UnknownLogError",
     "VerifiedNote",
+    "Witness",
+    "WitnessEndpoint",
+    "WitnessError",
+    "WitnessKey",
+    "WitnessPolicyError",
+    "WitnessServer",
+    "WitnessState",
+    "WitnessUnavailableError",
+    "all_of",
+    "any_of",
+    "collect_cosignatures",
     "cosignature_timestamp",
     "generate_key",
     "open_checkpoint",
     "open_note",
     "parse_checkpoint",
     "parse_note",
+    "request_cosignatures",
     "sign_note",
     "signer_from_skey",
     "verifier_from_vkey",
+    "verify_witnesses",
 ]
 # --- end ledger-notes exports --------------------------------------------------------
