@@ -36,7 +36,8 @@ from rsrp.ledger._errors import (
 from rsrp.ledger._log import MAX_ENTRY_SIZE, Log, open_backend
 from rsrp.ledger._memory import MemoryTree
 from rsrp.ledger._proofs import NodeSource, consistency_proof, inclusion_proof, root_at
-from rsrp.ledger._storage import Backend, Checkpoint, StoredEntry
+from rsrp.ledger._storage import Backend, StoredEntry
+from rsrp.ledger._storage import Checkpoint as StoredCheckpoint
 from rsrp.ledger._verify import (
     root_from_consistency_proof,
     root_from_inclusion_proof,
@@ -62,6 +63,7 @@ __all__ = [
     "ProofLengthError",
     "RootMismatchError",
     "StorageError",
+    "StoredCheckpoint",
     "StoredEntry",
     "TamperError",
     "consistency_proof",
