@@ -216,8 +216,8 @@ def cedar_verdict(result: Any, rules: dict[str, tuple[str, str, str]]) -> Verdic
 
 
 def rego_verdict(result: dict[str, Any], rules: dict[str, tuple[str, str, str]]) -> Verdict:
-    outcome, code = verdict_of(result["matched"], rules)
     # The outcome is Rego's own; the code is picked by the shared ordering.
+    _, code = verdict_of(result["matched"], rules)
     return (result["decision"], code)
 
 
@@ -249,7 +249,8 @@ def generated_bundle(n_rules: int) -> str:
         "STARTS_WITH(agent.org, 'DG{a}') AND agent.level = 'AGENT'",
         "mission IS NULL OR (mission.status != 'ACTIVE' AND counters.distinct_accounts_1h > {a})",
         "LENGTH(request.justification) < {a} AND request.export_format IN ['CSV', 'XML']",
-        "request.time > TIMESTAMP '2026-{m:02d}-01T00:00:00Z' AND counters.last_result_count >= {a}",
+        "request.time > TIMESTAMP '2026-{m:02d}-01T00:00:00Z'"
+        " AND counters.last_result_count >= {a}",
     ]
     outcomes = ["BLOCK", "WARN", "APPROVAL_REQUIRED", "ALLOW"]
     severities = ["LOW", "MEDIUM", "HIGH", "CRITICAL"]
