@@ -181,9 +181,9 @@ def cedar_request(data: dict[str, Any]) -> dict[str, Any]:
         k: req[k] for k in ("query_type", "export_format", "limit", "expected_duration_ms")
     }
     request["time"] = _cedar_time(req["time"])
-    if req["justification"] is not None:
+    if req.get("justification") is not None:
         request["justification_length"] = len(req["justification"])
-    if req["account_department"] is not None:
+    if req.get("account_department") is not None:
         request["account_department"] = req["account_department"]
     context: dict[str, Any] = {"agent": data["agent"], "counters": data["counters"]}
     mission = data.get("mission")
