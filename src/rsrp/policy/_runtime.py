@@ -138,4 +138,10 @@ def json_text(v: object) -> str:
 
 def message_text(v: object) -> str:
     """A value as interpolated into a rule message: strings bare, the rest as JSON text."""
-    return v if type(v) is str else json_text(v)
+    if type(v) is str:
+        return v
+    if isinstance(v, dt.datetime):
+        return v.isoformat().replace("+00:00", "Z")
+    if isinstance(v, dt.timedelta):
+        return _duration_text(v)
+    return json_text(v)
