@@ -2,6 +2,7 @@
 
 Each case of examples/*/cases.json (the `rsrp policy test` format of BRIEF.md)
 becomes one test, named after the case, run through the public engine API.
+The CLI's `policy check`, `policy test` and `run` must accept the bundles too.
 """
 
 from __future__ import annotations
@@ -14,7 +15,9 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from typer.testing import CliRunner
 
+from rsrp.cli.main import app
 from rsrp.policy import Engine
 
 EXAMPLES = Path(__file__).resolve().parents[2] / "examples"
@@ -86,3 +89,31 @@ def test_sample_requests_are_valid_inputs(bundle: str) -> None:
         assert decision.error is None, decision.error
         outcomes.add(decision.outcome.name)
     assert outcomes == {"ALLOW", "BLOCK", "WARN", "APPROVAL_REQUIRED"}
+
+
+@pytest.mark.parametrize("bundle", BUNDLES)
+def test_policy_check_cli_accepts_bundle(bundle: str) -> None:
+    path = EXAMPLES / bundle / "policy.rsrp"
+    result = CliRunner().invoke(app, ["policy", "check", str(path)])
+    assert result.exit_code == 0, result.output
+    # No diagnostic at all: neither errors nor warnings (file:line:col: kind: ...).
+    assert re.search(r":\d+:\d+: (error|warning)", result.output) is None, result.output
+
+
+@pytest.mark.parametrize("bundle", BUNDLES)
+def test_policy_test_cli_passes_all_cases(bundle: str) -> None:
+    path = EXAMPLES / bundle
+    args = ["policy", "test", str(path / "policy.rsrp"), str(path / "cases.json")]
+    result = CliRunner().invoke(app, args)
+    assert result.exit_code == 0, result.output
+    assert f"{len(_cases(bundle))} passed, 0 failed" in result.output, result.output
+
+
+def test_run_cli_prints_the_bank_registry_requests() -> None:
+    path = EXAMPLES / "bank-registry"
+    args = ["run", str(path / "policy.rsrp"), str(path / "requests.json")]
+    # Wide enough that Rich does not wrap codes inside the table cells.
+    result = CliRunner().invoke(app, args, env={"COLUMNS": "250"})
+    assert result.exit_code == 0, result.output
+    for code in ("ACCESS_GRANTED", "VOLUME_EXCEEDED", "APPROVAL_REQUIRED", "SLOW_QUERY"):
+        assert code in result.output
