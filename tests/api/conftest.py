@@ -1,4 +1,4 @@
-"""API test fixtures: a real service behind real TLS on loopback."""
+"""API test fixtures: the real service (real policy, keys, ledger) behind real TLS on loopback."""
 
 from __future__ import annotations
 
@@ -9,18 +9,22 @@ from pathlib import Path
 import httpx
 import pytest
 from fastapi import FastAPI
-from tests.api.api_standins import standin_stages
 from tests.fixtures.tls import PkiFiles, serve_app
 
-from rsrp.api import Settings, Stages, create_app
+from rsrp.api import Settings, create_app
 
 EXAMPLE_CONTEXT = Path(__file__).resolve().parents[2] / "examples" / "bank-registry" / "context"
+BUNDLE = EXAMPLE_CONTEXT.parent / "policy.rsrp"
 
 
 def service_settings(tmp: Path, **extra: object) -> Settings:
+    """Settings for a throwaway service in ``tmp`` (SQLite, software keys, example data)."""
     values: dict[str, object] = {
         "database": {"url": f"sqlite:///{tmp}/rsrp.db"},
         "context": {"directory": EXAMPLE_CONTEXT},
+        "policy": {"bundle": BUNDLE},
+        "keys": {"store": f"file:{tmp}/keys?jurisdiction=FR", "passphrase": "test passphrase"},
+        "ledger": {"checkpoint_every": 1000, "checkpoint_interval_ms": 50},
         "auth": {"principals": {"admin-1": ["admin"]}},
         **extra,
     }
@@ -32,15 +36,20 @@ class Running:
     url: str
     pki: PkiFiles
     app: FastAPI
-    stages: Stages
+    settings: Settings
 
     def client(self, principal: str | None, **kw: object) -> httpx.Client:
-        return httpx.Client(base_url=self.url, verify=self.pki.context(principal), timeout=10, **kw)  # type: ignore[arg-type]
+        ctx = self.pki.context(principal)
+        return httpx.Client(base_url=self.url, verify=ctx, timeout=20, **kw)  # type: ignore[arg-type]
+
+    @property
+    def vkey(self) -> str:
+        return str(self.app.state.service.stages.ledger.checkpointer.verifiers[0].vkey)
 
 
 @pytest.fixture(scope="module")
 def running(tls_pki: PkiFiles, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Running]:
-    stages = standin_stages()
-    app = create_app(service_settings(tmp_path_factory.mktemp("svc")), stages)
+    settings = service_settings(tmp_path_factory.mktemp("svc"))
+    app = create_app(settings)
     with serve_app(app, tls_pki) as url:
-        yield Running(url, tls_pki, app, stages)
+        yield Running(url, tls_pki, app, settings)

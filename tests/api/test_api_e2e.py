@@ -4,57 +4,14 @@ from __future__ import annotations
 
 import base64
 import time
-from collections.abc import Iterator
-from dataclasses import dataclass
-from pathlib import Path
 
 import httpx
 import pytest
-from tests.api.conftest import EXAMPLE_CONTEXT
+from tests.api.conftest import Running
 from tests.api.test_api_mtls import BODY
-from tests.fixtures.tls import PkiFiles, serve_app
 
-from rsrp.api import Settings, create_app
-from rsrp.api._ledger_stage import LogLedger
 from rsrp.api.offline import ReceiptError, verify_ledger, verify_receipt
 from rsrp.errors import LedgerError, ProofError
-
-BUNDLE = EXAMPLE_CONTEXT.parent / "policy.rsrp"
-
-
-def real_settings(tmp: Path, **extra: object) -> Settings:
-    values: dict[str, object] = {
-        "database": {"url": f"sqlite:///{tmp}/rsrp.db"},
-        "context": {"directory": EXAMPLE_CONTEXT},
-        "policy": {"bundle": BUNDLE},
-        "keys": {"store": f"file:{tmp}/keys?jurisdiction=FR", "passphrase": "test passphrase"},
-        "ledger": {"checkpoint_every": 1000, "checkpoint_interval_ms": 50},
-        "auth": {"principals": {"admin-1": ["admin"]}},
-        **extra,
-    }
-    return Settings(**values)  # type: ignore[arg-type]
-
-
-@dataclass
-class Real:
-    url: str
-    pki: PkiFiles
-    settings: Settings
-    vkey: str
-
-    def client(self, principal: str) -> httpx.Client:
-        return httpx.Client(base_url=self.url, verify=self.pki.context(principal), timeout=20)
-
-
-@pytest.fixture(scope="module")
-def real(tls_pki: PkiFiles, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Real]:
-    settings = real_settings(tmp_path_factory.mktemp("real"))
-    app = create_app(settings)
-    ledger = app.state.service.stages.ledger
-    assert isinstance(ledger, LogLedger)
-    vkey = ledger.checkpointer.verifiers[0].vkey  # type: ignore[attr-defined]
-    with serve_app(app, tls_pki) as url:
-        yield Real(url, tls_pki, settings, vkey)
 
 
 def _receipt(c: httpx.Client, request_id: str) -> httpx.Response:
@@ -66,8 +23,8 @@ def _receipt(c: httpx.Client, request_id: str) -> httpx.Response:
         time.sleep(0.05)
 
 
-def test_api_e2e_decide_receipt_verify(real: Real) -> None:
-    with real.client("agent-001") as c:
+def test_api_e2e_decide_receipt_verify(running: Running) -> None:
+    with running.client("agent-001") as c:
         r = c.post("/v1/decisions", json=BODY)
         assert r.status_code == 200, r.text
         d = r.json()
@@ -78,22 +35,22 @@ def test_api_e2e_decide_receipt_verify(real: Real) -> None:
     body = rec.json()
     envelope = base64.b64decode(body["envelope"])
     assert envelope == base64.b64decode(d["envelope"])
-    verified = verify_receipt(envelope, body["proof"], [real.vkey], origin="rsrp.local/FR")
+    verified = verify_receipt(envelope, body["proof"], [running.vkey], origin="rsrp.local/FR")
     env = verified.envelope
     assert verified.evidence == "inclusion"
     assert env.request_id == d["request_id"]  # type: ignore[union-attr]
     assert env.state_hash.hex() == d["state_hash"]
     # Tampering with the envelope or the proof is caught offline.
     with pytest.raises((LedgerError, ProofError)):
-        verify_receipt(envelope[:-1] + bytes([envelope[-1] ^ 1]), body["proof"], [real.vkey])
+        verify_receipt(envelope[:-1] + bytes([envelope[-1] ^ 1]), body["proof"], [running.vkey])
     with pytest.raises(LedgerError):
-        verify_receipt(envelope, body["proof"].replace("index ", "index 9"), [real.vkey])
+        verify_receipt(envelope, body["proof"].replace("index ", "index 9"), [running.vkey])
     with pytest.raises(ReceiptError, match="must start with"):
-        verify_receipt(envelope, body["proof"][1:], [real.vkey])
+        verify_receipt(envelope, body["proof"][1:], [running.vkey])
 
 
-def test_api_e2e_server_side_counters_and_policy(real: Real) -> None:
-    with real.client("agent-002") as c:
+def test_api_e2e_server_side_counters_and_policy(running: Running) -> None:
+    with running.client("agent-002") as c:
         # Regional agent: the mission narrows departments to {75, 92}.
         ok = c.post(
             "/v1/decisions", json={**BODY, "request": {**BODY["request"], "account_department": 92}}
@@ -103,13 +60,13 @@ def test_api_e2e_server_side_counters_and_policy(real: Real) -> None:
         )
     assert ok.json()["decision"] == "ALLOW", ok.text
     assert (out.json()["decision"], out.json()["code"]) == ("BLOCK", "SCOPE_VIOLATION")
-    with real.client("agent-003") as c:  # suspended mission
+    with running.client("agent-003") as c:  # suspended mission
         r = c.post("/v1/decisions", json=BODY)
     assert (r.json()["decision"], r.json()["code"]) == ("BLOCK", "MISSION_INACTIVE")
 
 
-def test_api_e2e_body_cannot_set_server_fields(real: Real) -> None:
-    with real.client("agent-001") as c:
+def test_api_e2e_body_cannot_set_server_fields(running: Running) -> None:
+    with running.client("agent-001") as c:
         for extra in ({"counters": {"requests_1h": 0}}, {"agent": {"id": "x"}}):
             r = c.post("/v1/decisions", json={**BODY, **extra})
             assert r.status_code == 422, r.text
@@ -121,13 +78,13 @@ def test_api_e2e_body_cannot_set_server_fields(real: Real) -> None:
     assert (r.status_code, r.json()["code"]) == (200, "INPUT_INVALID")
 
 
-def test_api_e2e_whole_ledger_verifies_offline(real: Real) -> None:
-    with real.client("agent-001") as c:
+def test_api_e2e_whole_ledger_verifies_offline(running: Running) -> None:
+    with running.client("agent-001") as c:
         for _ in range(3):
             assert c.post("/v1/decisions", json=BODY).status_code == 200
         last = c.post("/v1/decisions", json=BODY).json()
         assert _receipt(c, last["request_id"]).status_code == 200
-    report = verify_ledger(real.settings.database.url, [real.vkey])
+    report = verify_ledger(running.settings.database.url, [running.vkey])
     assert report.checkpoint_size >= last["ledger_index"] + 1
     assert report.outcomes.get("ALLOW", 0) >= 4
     assert report.evidence == {"inclusion": report.checkpoint_size}

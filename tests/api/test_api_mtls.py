@@ -52,13 +52,12 @@ def test_api_mtls_principal_without_role_is_forbidden(running: Running) -> None:
 
 
 def test_api_mtls_h11_protocol_also_passes_the_peer(tls_pki, tmp_path) -> None:  # type: ignore[no-untyped-def]
-    from tests.api.api_standins import standin_stages
     from tests.api.conftest import service_settings
     from tests.fixtures.tls import serve_app
 
     from rsrp.api import MtlsH11Protocol, create_app
 
-    app = create_app(service_settings(tmp_path), standin_stages())
+    app = create_app(service_settings(tmp_path))
     with (
         serve_app(app, tls_pki, http=MtlsH11Protocol) as url,
         httpx.Client(base_url=url, verify=tls_pki.context("agent-002")) as c,

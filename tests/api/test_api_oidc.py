@@ -15,7 +15,6 @@ import jwt
 import pytest
 from cryptography.hazmat.primitives.asymmetric import ec, ed25519, rsa
 from jwt.algorithms import ECAlgorithm, OKPAlgorithm, RSAAlgorithm
-from tests.api.api_standins import standin_stages
 from tests.api.conftest import service_settings
 from tests.api.test_api_mtls import BODY
 from tests.fixtures.tls import PkiFiles, serve_app
@@ -87,7 +86,7 @@ def oidc_server(
             "oidc": {"issuer": ISS, "audience": AUD, "jwks": str(jwks), "jwks_min_refresh_s": 0},
         },
     )
-    app = create_app(settings, standin_stages())
+    app = create_app(settings)
     with serve_app(app, tls_pki, cert_reqs=ssl.CERT_OPTIONAL) as url:
         yield url, jwks
 

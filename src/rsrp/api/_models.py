@@ -6,11 +6,12 @@ import datetime as dt
 from typing import Annotated, Literal
 
 from pydantic import (
+    AllowInfNan,
     BaseModel,
     ConfigDict,
     Field,
+    Strict,
     StrictBool,
-    StrictFloat,
     StrictInt,
     StringConstraints,
 )
@@ -34,7 +35,9 @@ Id = Annotated[str, StringConstraints(pattern=ID_PATTERN)]
 FieldName = Annotated[str, StringConstraints(pattern=r"^[a-z][a-z0-9_]{0,63}$")]
 Text = Annotated[str, StringConstraints(max_length=2000)]
 Member = Annotated[str, StringConstraints(max_length=256)] | StrictInt
-Scalar = StrictBool | StrictInt | StrictFloat | Text | None
+#: Finite only: NaN and infinities have no canonical form (docs/canonical-hashing.md).
+FiniteFloat = Annotated[float, Strict(), AllowInfNan(False)]
+Scalar = StrictBool | StrictInt | FiniteFloat | Text | None
 FieldValue = Scalar | Annotated[list[Member], Field(max_length=256)]
 OutcomeName = Literal["ALLOW", "BLOCK", "WARN", "APPROVAL_REQUIRED"]
 

@@ -9,6 +9,7 @@ is acknowledged only after the ledger's durable append.
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import datetime as dt
 import time
 import uuid
@@ -167,6 +168,10 @@ class Pipeline:
             )
         if decision.error is not None:
             self.incident(request_id, req.principal, "input", decision.code, decision.error[:500])
+            if decision.input_hash == bytes(32):
+                # The engine could not hash an input it rejected; bind the envelope to
+                # who asked under which mission instead (an all-zero hash never seals).
+                decision = dataclasses.replace(decision, input_hash=ident_hash)
         return decision, state_hash, reservation, mission_id
 
     def _seal_and_log(
