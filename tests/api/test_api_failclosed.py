@@ -127,7 +127,7 @@ def test_api_failclosed_ledger_down_is_503_and_incident(tls_pki: PkiFiles, tmp_p
         | st.booleans()
         | st.integers()
         | st.text(max_size=50)
-        | st.floats(allow_nan=False),
+        | st.floats(allow_nan=False, allow_infinity=False),
         lambda kids: (
             st.lists(kids, max_size=4) | st.dictionaries(st.text(max_size=12), kids, max_size=4)
         ),
