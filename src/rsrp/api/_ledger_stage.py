@@ -75,6 +75,7 @@ class LogLedger:
     ) -> None:
         self.log = log_
         self.origin = origin
+        self._verifier = note_signer.verifier()
         self.checkpointer = Checkpointer(
             origin,
             log_,
@@ -86,6 +87,11 @@ class LogLedger:
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._run, name="rsrp-checkpointer", daemon=True)
         self._thread.start()
+
+    @property
+    def vkey(self) -> str:
+        """The C2SP note verifier key of this log's checkpoints (public)."""
+        return self._verifier.vkey
 
     def _run(self) -> None:
         while not self._stop.wait(0.02):
