@@ -12,6 +12,7 @@ protocol class so the verified client certificate reaches the app:
 
 from rsrp.api._app import create_app
 from rsrp.api._auth import Identity, Role
+from rsrp.api._batch import decide_many
 from rsrp.api._pipeline import DecisionRequest, DecisionResult, Pipeline, StageUnavailableError
 from rsrp.api._settings import DEV_PASSPHRASE, Settings, load_settings
 from rsrp.api._stages import CheckpointView, LedgerStage, PolicyStage, ProofStage, Stages
@@ -35,6 +36,7 @@ __all__ = [
     "StageUnavailableError",
     "Stages",
     "create_app",
+    "decide_many",
     "load_settings",
     "peer_from_der",
 ]

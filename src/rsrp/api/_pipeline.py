@@ -24,6 +24,7 @@ from rsrp.context import (
     AgentDisabledError,
     ContextBuilder,
     ContextDataError,
+    ContextSnapshot,
     UnknownAgentError,
     UnknownMissionError,
     build_input,
@@ -88,6 +89,10 @@ def blocked(
     )
 
 
+def _ident_hash(req: DecisionRequest) -> bytes:
+    return canonical_hash({"principal": req.principal, "mission": req.mission_id})
+
+
 def _context_code(e: RsrpError) -> str:
     if isinstance(e, UnknownAgentError):
         return "UNKNOWN_AGENT"
@@ -125,54 +130,55 @@ class Pipeline:
         with contextlib.suppress(RsrpError):
             self.store.add_incident(self.clock(), request_id, principal, stage, code, detail)
 
-    def _decide(
-        self, req: DecisionRequest, request_id: str, now: dt.datetime
-    ) -> tuple[Decision, bytes, int | None, str | None]:
-        """Return (decision, state_hash, reservation id, mission id); never raises RsrpError."""
-        stage = "identity"
-        reservation: int | None = None
-        ident_hash = canonical_hash({"principal": req.principal, "mission": req.mission_id})
+    def failed(
+        self, req: DecisionRequest, request_id: str, stage: str, e: RsrpError, now: dt.datetime
+    ) -> Decision:
+        """The logged BLOCK for a failure before the policy ran (identity, context, input)."""
+        code = _context_code(e)
+        self.incident(request_id, req.principal, stage, code, str(e))
+        return blocked(self.stages, code, str(e), _ident_hash(req), now)
+
+    def evaluate(
+        self, req: DecisionRequest, request_id: str, snap: ContextSnapshot, now: dt.datetime
+    ) -> Decision:
+        """Input and decide stages for one request; never raises."""
         try:
-            agent, mission = self.context.resolve(req.principal, req.mission_id, now)
-            stage = "context"
-            snap, res = self.context.snapshot(agent, mission, now, req.account)
-            reservation = res.event_id
-            state_hash = snap.state_hash()
-            stage = "input"
             data = build_input(snap, req.fields)
         except RsrpError as e:
-            code = _context_code(e)
-            self.incident(request_id, req.principal, stage, code, str(e))
-            return (
-                blocked(self.stages, code, str(e), ident_hash, now),
-                _EMPTY_STATE,
-                reservation,
-                None,
-            )
-        mission_id = mission.id if mission is not None else None
+            return self.failed(req, request_id, "input", e, now)
         try:
-            started = time.perf_counter()
             decision = self.stages.policy.decide(data, now=now)
-            self.metrics.stage_latency.labels("decide").observe(time.perf_counter() - started)
         except Exception as e:  # fail closed on anything the engine throws
             self.incident(
                 request_id, req.principal, "decide", "POLICY_UNAVAILABLE", type(e).__name__
             )
-            return (
-                blocked(
-                    self.stages, "POLICY_UNAVAILABLE", "the policy engine failed", ident_hash, now
-                ),
-                state_hash,
-                reservation,
-                mission_id,
-            )
+            msg = "the policy engine failed"
+            return blocked(self.stages, "POLICY_UNAVAILABLE", msg, _ident_hash(req), now)
         if decision.error is not None:
             self.incident(request_id, req.principal, "input", decision.code, decision.error[:500])
             if decision.input_hash == bytes(32):
                 # The engine could not hash an input it rejected; bind the envelope to
                 # who asked under which mission instead (an all-zero hash never seals).
-                decision = dataclasses.replace(decision, input_hash=ident_hash)
-        return decision, state_hash, reservation, mission_id
+                decision = dataclasses.replace(decision, input_hash=_ident_hash(req))
+        return decision
+
+    def _decide(
+        self, req: DecisionRequest, request_id: str, now: dt.datetime
+    ) -> tuple[Decision, bytes, int | None, str | None]:
+        """Return (decision, state_hash, reservation id, mission id); never raises RsrpError."""
+        try:
+            agent, mission = self.context.resolve(req.principal, req.mission_id, now)
+        except RsrpError as e:
+            return self.failed(req, request_id, "identity", e, now), _EMPTY_STATE, None, None
+        try:
+            snap, res = self.context.snapshot(agent, mission, now, req.account)
+        except RsrpError as e:
+            return self.failed(req, request_id, "context", e, now), _EMPTY_STATE, None, None
+        started = time.perf_counter()
+        decision = self.evaluate(req, request_id, snap, now)
+        self.metrics.stage_latency.labels("decide").observe(time.perf_counter() - started)
+        mission_id = mission.id if mission is not None else None
+        return decision, snap.state_hash(), res.event_id, mission_id
 
     def _seal_and_log(
         self, decision: Decision, request_id: str, state_hash: bytes, principal: str

@@ -114,6 +114,25 @@ class EventLog:
             counters = self._count(tx, agent_id, event_id, at_us)
         return Reservation(event_id, counters)
 
+    def reserve_many(self, items: list[tuple[str, dt.datetime, str | None]]) -> list[Reservation]:
+        """:meth:`reserve` for a batch in one transaction (each sees the ones before it)."""
+        out: list[Reservation] = []
+        with self.db.transaction(write=True) as tx:
+            for agent_id, at, account in items:
+                at_us = _micros(at)
+                event_id = self._insert(tx, agent_id, at_us, account_digest(account))
+                out.append(Reservation(event_id, self._count(tx, agent_id, event_id, at_us)))
+        return out
+
+    def complete_many(self, rows: list[tuple[int, int, int]]) -> None:
+        """(event id, outcome, result count) for a batch, in one transaction."""
+        with self.db.transaction(write=True) as tx:
+            for event_id, outcome, result_count in rows:
+                tx.execute(
+                    "UPDATE decision_events SET outcome = ?, result_count = ? WHERE id = ?",
+                    (outcome, result_count, event_id),
+                )
+
     def complete(self, event_id: int, outcome: int, result_count: int) -> None:
         with self.db.transaction(write=True) as tx:
             tx.execute(
