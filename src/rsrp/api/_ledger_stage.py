@@ -17,9 +17,18 @@ from collections.abc import Sequence
 from rsrp.api._stages import CheckpointView
 from rsrp.errors import LedgerError
 from rsrp.keys.signer import Signer
-from rsrp.ledger import Checkpointer, CheckpointerPolicy, Ed25519NoteVerifier, Log
+from rsrp.ledger import (
+    Backend,
+    Checkpointer,
+    CheckpointerPolicy,
+    Ed25519NoteVerifier,
+    Log,
+    StoredCheckpoint,
+    StoredEntry,
+)
+from rsrp.ledger._tree import NodeId
 
-__all__ = ["KeyStoreNoteSigner", "LogLedger", "tlog_proof"]
+__all__ = ["KeyStoreNoteSigner", "LogLedger", "SerialisedBackend", "tlog_proof"]
 
 log = logging.getLogger("rsrp.api.ledger")
 
@@ -141,3 +150,55 @@ class LogLedger:
         self._stop.set()
         self._thread.join(timeout=5)
         self.log.close()
+
+
+class SerialisedBackend:
+    """A ledger back-end whose writes take the process's SQLite write lock.
+
+    The Log's group commit is untouched (callers queue while the leader commits);
+    only the leader's transaction and the service's own write transactions on the
+    same file take turns in-process instead of spinning in SQLite's busy handler.
+    """
+
+    def __init__(self, inner: Backend, lock: threading.Lock) -> None:
+        self.inner = inner
+        self.url = inner.url
+        self.lock = lock
+
+    def append(self, entries: Sequence[bytes], leaf_hashes: Sequence[bytes]) -> int:
+        with self.lock:
+            return self.inner.append(entries, leaf_hashes)
+
+    def put_checkpoint(self, cp: StoredCheckpoint) -> None:
+        with self.lock:
+            self.inner.put_checkpoint(cp)
+
+    def update_checkpoint(
+        self, size: int, note: bytes | None, token: bytes | None, cosigs: bytes | None
+    ) -> None:
+        with self.lock:
+            self.inner.update_checkpoint(size, note, token, cosigs)
+
+    def head(self) -> tuple[int, bytes]:
+        return self.inner.head()
+
+    def get_nodes(self, ids: Sequence[NodeId], /) -> list[bytes]:
+        return self.inner.get_nodes(ids)
+
+    def read_entries(self, start: int, limit: int) -> list[StoredEntry]:
+        return self.inner.read_entries(start, limit)
+
+    def read_nodes(self, level: int, start: int, limit: int) -> list[tuple[int, bytes]]:
+        return self.inner.read_nodes(level, start, limit)
+
+    def checkpoint_at(self, size: int) -> StoredCheckpoint | None:
+        return self.inner.checkpoint_at(size)
+
+    def latest_checkpoint(self) -> StoredCheckpoint | None:
+        return self.inner.latest_checkpoint()
+
+    def checkpoints(self) -> list[StoredCheckpoint]:
+        return self.inner.checkpoints()
+
+    def close(self) -> None:
+        self.inner.close()

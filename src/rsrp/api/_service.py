@@ -36,8 +36,7 @@ class Service:
         self.db.close()
 
 
-def build_service(settings: Settings, stages: Stages) -> Service:
-    db = Database(settings.database.url)
+def build_service(settings: Settings, stages: Stages, db: Database) -> Service:
     registry = Registry(db)
     if settings.context.directory is not None:
         registry.import_data(load_directory(settings.context.directory))

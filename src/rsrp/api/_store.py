@@ -95,26 +95,33 @@ class ServiceStore:
             ),
         )  # fmt: skip
 
-    def record(self, row: DecisionRow, approval_expires: dt.datetime | None = None) -> None:
-        """Store a logged decision (and open its approval) in one transaction."""
-        with self.db.transaction(write=True) as tx:
-            self._put_decision(tx, row)
-            if approval_expires is not None:
-                tx.execute(
-                    "INSERT INTO svc_approvals (decision_id, agent_id, created_at, expires_at,"
-                    " status) VALUES (?, ?, ?, ?, 'PENDING')",
-                    (row.request_id, row.agent_id, _us(row.at), _us(approval_expires)),
-                )
+    def record(
+        self,
+        row: DecisionRow,
+        approval_expires: dt.datetime | None = None,
+        event: tuple[int, int, int] | None = None,
+    ) -> None:
+        """Store a logged decision, open its approval, complete its counter event
+        ``(event id, outcome, result count)``: one transaction."""
+        self.record_many([(row, approval_expires, event)])
 
-    def record_many(self, rows: list[tuple[DecisionRow, dt.datetime | None]]) -> None:
+    def record_many(
+        self, rows: list[tuple[DecisionRow, dt.datetime | None, tuple[int, int, int] | None]]
+    ) -> None:
         with self.db.transaction(write=True) as tx:
-            for row, expires in rows:
+            for row, expires, event in rows:
                 self._put_decision(tx, row)
                 if expires is not None:
                     tx.execute(
                         "INSERT INTO svc_approvals (decision_id, agent_id, created_at,"
                         " expires_at, status) VALUES (?, ?, ?, ?, 'PENDING')",
                         (row.request_id, row.agent_id, _us(row.at), _us(expires)),
+                    )
+                if event is not None:
+                    # decision_events belongs to rsrp.context; same database, same commit.
+                    tx.execute(
+                        "UPDATE decision_events SET outcome = ?, result_count = ? WHERE id = ?",
+                        (event[1], event[2], event[0]),
                     )
 
     def decision(self, request_id: str) -> DecisionRow | None:
