@@ -9,6 +9,7 @@ Pure Python is slow, so each check runs on two seeds only.
 from __future__ import annotations
 
 import hashlib
+from typing import Any
 
 import pytest
 from cryptography.hazmat.primitives import hashes
@@ -26,7 +27,7 @@ from rsrp.crypto.composite import (
 from rsrp.crypto.xwing import XWingPrivateKey, XWingPublicKey, combiner
 
 SEEDS = [hashlib.sha256(b"rsrp-crosscheck-%d" % i).digest() for i in range(2)]
-LEVELS = {
+LEVELS: dict[int, tuple[Any, Any]] = {
     44: (ML_DSA_44, mldsa.MLDSA44PrivateKey),
     65: (ML_DSA_65, mldsa.MLDSA65PrivateKey),
     87: (ML_DSA_87, mldsa.MLDSA87PrivateKey),
