@@ -123,6 +123,8 @@ class XWingPrivateKey:
     seed: bytes
     mlkem: MLKEM768PrivateKey
     x25519: X25519PrivateKey
+    #: pk_X, cached as the draft allows (§5.5), so decapsulation does one X25519, not two.
+    pk_x: bytes
 
     algorithm = ALGORITHM
 
@@ -138,7 +140,7 @@ class XWingPrivateKey:
         # cryptography's ML-KEM seed is d || z (FIPS 203 Algorithm 16 inputs).
         sk_m = MLKEM768PrivateKey.from_seed_bytes(expanded[:64])
         sk_x = X25519PrivateKey.from_private_bytes(expanded[64:96])
-        return cls(seed, sk_m, sk_x)
+        return cls(seed, sk_m, sk_x, sk_x.public_key().public_bytes_raw())
 
     @classmethod
     def generate(cls) -> XWingPrivateKey:
@@ -188,5 +190,4 @@ class XWingPrivateKey:
             ss_x = self.x25519.exchange(X25519PublicKey.from_public_bytes(ct_x))
         except ValueError as e:
             raise DecryptionError(f"X-Wing ciphertext has a degenerate X25519 share: {e}") from e
-        pk_x = self.x25519.public_key().public_bytes_raw()
-        return combiner(ss_m, ss_x, ct_x, pk_x)
+        return combiner(ss_m, ss_x, ct_x, self.pk_x)
