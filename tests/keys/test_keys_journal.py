@@ -7,11 +7,11 @@ import json
 from pathlib import Path
 
 import pytest
+from tests.keys.keys_helpers import Clock, file_store
+from tests.keys.test_keys_model import info
 
 from rsrp.keys import JournalError, KeyJournal, Purpose, verify_journal
 from rsrp.keys._journal import GENESIS
-from tests.keys.keys_helpers import Clock, file_store
-from tests.keys.test_keys_model import info
 
 
 @pytest.fixture
@@ -37,8 +37,13 @@ def write(p: Path, ls: list[bytes]) -> None:
 def test_chain_links_each_line_to_the_previous(journal_path: Path) -> None:
     events = verify_journal(journal_path)
     assert [e.event for e in events] == [
-        "generate", "activate", "rotate", "activate", "deactivate", "destroy",
-    ]  # fmt: skip
+        "generate",
+        "activate",
+        "rotate",
+        "activate",
+        "deactivate",
+        "destroy",
+    ]
     raw = lines(journal_path)
     assert json.loads(raw[0])["prev"] == GENESIS
     for i in range(1, len(raw)):
@@ -46,8 +51,16 @@ def test_chain_links_each_line_to_the_previous(journal_path: Path) -> None:
     # every event carries all attributes of the key and who/when
     last = json.loads(raw[-1])
     assert last["actor"] == "test-operator"
-    assert set(last["key"]) >= {"key_id", "algorithm", "purpose", "jurisdiction", "not_before",
-                                "not_after", "state", "test"}  # fmt: skip
+    assert set(last["key"]) >= {
+        "key_id",
+        "algorithm",
+        "purpose",
+        "jurisdiction",
+        "not_before",
+        "not_after",
+        "state",
+        "test",
+    }
     assert last["key"]["state"] == "destroyed"
 
 

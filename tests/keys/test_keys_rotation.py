@@ -7,6 +7,7 @@ from datetime import timedelta
 from pathlib import Path
 
 import pytest
+from tests.keys.keys_helpers import PASSPHRASE, T0, Clock, file_store
 
 from rsrp.keys import (
     JurisdictionError,
@@ -24,7 +25,6 @@ from rsrp.keys import (
     open_store,
 )
 from rsrp.keys._errors import KeyFileCorruptError
-from tests.keys.keys_helpers import PASSPHRASE, T0, Clock, file_store
 
 
 def test_signer_refuses_another_jurisdiction(tmp_path: Path) -> None:
@@ -64,9 +64,11 @@ def test_rotate_activates_new_and_old_never_signs_again(tmp_path: Path) -> None:
     clock = Clock()
     store = file_store(tmp_path / "ks", clock=clock)
     old = store.generate(
-        "mldsa65-ecdsa-p384-sha512", Purpose.DECISION_SIGNING, key_id="fr-1",
+        "mldsa65-ecdsa-p384-sha512",
+        Purpose.DECISION_SIGNING,
+        key_id="fr-1",
         not_after=T0 + timedelta(days=90),
-    )  # fmt: skip
+    )
     past_sig = store.sign("fr-1", b"past decision", context=b"rsrp")
     clock.advance(days=10)
     new = store.rotate("fr-1", new_key_id="fr-2")
@@ -81,8 +83,9 @@ def test_rotate_activates_new_and_old_never_signs_again(tmp_path: Path) -> None:
     for k in ("fr-1", "fr-2"):
         export_public(store, k, tmp_path / "export")
     ring = Keyring.load(tmp_path / "export")
-    ring.verifier("fr-1", at=T0 + timedelta(days=1)).verify(b"past decision", past_sig,
-                                                            context=b"rsrp")  # fmt: skip
+    ring.verifier("fr-1", at=T0 + timedelta(days=1)).verify(
+        b"past decision", past_sig, context=b"rsrp"
+    )
     with pytest.raises(SignatureInvalidError, match="ml-dsa"):
         ring.verifier("fr-1", at=T0).verify(b"forged", past_sig, context=b"rsrp")
     # ...but not a signature claimed after its deactivation
@@ -165,5 +168,5 @@ def test_production_start_refuses_on_a_failing_selftest(monkeypatch: pytest.Monk
         raise crypto.SelfTestFailure("KAT ml-dsa-65: mismatch")
 
     monkeypatch.setattr(crypto, "require_selftests", failing, raising=False)
-    with pytest.raises(KeyPolicyError, match="self-tests failed.*ml-dsa-65"):
+    with pytest.raises(KeyPolicyError, match=r"self-tests failed.*ml-dsa-65"):
         KeyPolicy(production=True).start()

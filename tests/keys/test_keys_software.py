@@ -9,6 +9,7 @@ import pytest
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec, ed25519
 from cryptography.hazmat.primitives.keywrap import aes_key_wrap_with_padding
+from tests.keys.keys_helpers import PASSPHRASE, Clock, file_store, snapshot
 
 from rsrp import crypto
 from rsrp.keys import (
@@ -24,10 +25,15 @@ from rsrp.keys import (
     WrongPassphraseError,
     open_store,
 )
-from tests.keys.keys_helpers import PASSPHRASE, Clock, file_store, snapshot
 
-SIGNING = ["ed25519", "ecdsa-p384-sha384", "ml-dsa-44", "ml-dsa-65", "ml-dsa-87",
-           "mldsa65-ecdsa-p384-sha512"]  # fmt: skip
+SIGNING = [
+    "ed25519",
+    "ecdsa-p384-sha384",
+    "ml-dsa-44",
+    "ml-dsa-65",
+    "ml-dsa-87",
+    "mldsa65-ecdsa-p384-sha512",
+]
 CONTEXTUAL = {"ml-dsa-44", "ml-dsa-65", "ml-dsa-87", "mldsa65-ecdsa-p384-sha512"}
 
 
@@ -132,10 +138,15 @@ def test_header_state_edit_does_not_authenticate(tmp_path: Path) -> None:
 
 @pytest.mark.parametrize(
     "data",
-    [b"", b"RSRPKEY1", b"RSRPKEY1\xff\xff\xff\xff", b"NOTAKEY!" + b"\x00" * 64,
-     b"RSRPKEY1\x00\x00\x00\x02{}" + b"\x00" * 16],
+    [
+        b"",
+        b"RSRPKEY1",
+        b"RSRPKEY1\xff\xff\xff\xff",
+        b"NOTAKEY!" + b"\x00" * 64,
+        b"RSRPKEY1\x00\x00\x00\x02{}" + b"\x00" * 16,
+    ],
     ids=["empty", "magic-only", "huge-header", "bad-magic", "empty-header"],
-)  # fmt: skip
+)
 def test_malformed_key_files(tmp_path: Path, data: bytes) -> None:
     store = file_store(tmp_path / "ks")
     (tmp_path / "ks" / "keys" / "k1.key").write_bytes(data)
@@ -163,7 +174,7 @@ def test_renamed_key_file_is_refused(tmp_path: Path) -> None:
 def test_no_temp_files_are_left(store: FileKeyStore, tmp_path: Path) -> None:
     k = store.generate("ed25519", Purpose.DECISION_SIGNING)
     store.rotate(k.key_id)
-    assert not [p for p in (tmp_path / "ks").rglob("*.tmp")]
+    assert not list((tmp_path / "ks").rglob("*.tmp"))
 
 
 def test_key_ids_are_never_reused(store: FileKeyStore) -> None:
@@ -226,26 +237,35 @@ def test_byok_wrapped_rfc5649(store: FileKeyStore, tmp_path: Path) -> None:
     )
     # a wrong import key id, and a wrap under another key, are refused and consume nothing
     with pytest.raises(UnknownKeyError):
-        store.import_key(aes_key_wrap_with_padding(kek, der), Purpose.WITNESS,
-                         wrapping_key_id="0000")  # fmt: skip
+        store.import_key(
+            aes_key_wrap_with_padding(kek, der), Purpose.WITNESS, wrapping_key_id="0000"
+        )
     with pytest.raises(MalformedKeyMaterialError):
-        store.import_key(aes_key_wrap_with_padding(os.urandom(32), der), Purpose.WITNESS,
-                         wrapping_key_id=import_id)  # fmt: skip
+        store.import_key(
+            aes_key_wrap_with_padding(os.urandom(32), der),
+            Purpose.WITNESS,
+            wrapping_key_id=import_id,
+        )
     k = store.import_key(
         aes_key_wrap_with_padding(kek, der), Purpose.WITNESS, wrapping_key_id=import_id
     )
     sk.public_key().verify(store.sign(k.key_id, b"m"), b"m")
     assert not list((tmp_path / "ks" / "imports").iterdir())  # one-time: consumed
     with pytest.raises(UnknownKeyError):
-        store.import_key(aes_key_wrap_with_padding(kek, der), Purpose.WITNESS,
-                         wrapping_key_id=import_id)  # fmt: skip
+        store.import_key(
+            aes_key_wrap_with_padding(kek, der), Purpose.WITNESS, wrapping_key_id=import_id
+        )
 
 
 @pytest.mark.parametrize(
     "data",
-    [b"", b"garbage", b"-----BEGIN PRIVATE KEY-----\nAAAA\n-----END PRIVATE KEY-----",
-     b"-----BEGIN ENCRYPTED PRIVATE KEY-----\nAAAA\n-----END ENCRYPTED PRIVATE KEY-----"],
-)  # fmt: skip
+    [
+        b"",
+        b"garbage",
+        b"-----BEGIN PRIVATE KEY-----\nAAAA\n-----END PRIVATE KEY-----",
+        b"-----BEGIN ENCRYPTED PRIVATE KEY-----\nAAAA\n-----END ENCRYPTED PRIVATE KEY-----",
+    ],
+)
 def test_byok_garbage_is_refused(store: FileKeyStore, data: bytes) -> None:
     with pytest.raises(MalformedKeyMaterialError):
         store.import_key(data, Purpose.WITNESS)
