@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import typer
 
+from rsrp.cli import keys as keys_cmd
 from rsrp.cli import proof as proof_cmd
 from rsrp.cli import run as run_cmd
 from rsrp.cli._errors import exit_on_rsrp_error
@@ -19,6 +20,7 @@ app = typer.Typer(
 )
 
 app.command("run", help="Run the main job on embedded defaults (see README).")(run_cmd.run)
+app.add_typer(keys_cmd.app, name="keys")
 app.add_typer(proof_cmd.app, name="proof")
 
 # Each stage's commands live in their own module and are mounted here.
