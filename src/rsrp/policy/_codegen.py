@@ -40,6 +40,8 @@ class _Writer:
         self.schema = schema
         self.consts = consts
         self.lines: list[str] = []
+        #: Statements the hash expression needs first (UTF-8 encodings of strings).
+        self.pre: list[str] = []
 
     def emit(self, depth: int, text: str) -> None:
         self.lines.append("    " * depth + text)
@@ -68,7 +70,20 @@ class _Writer:
             "set<string>": "_conv_sset",
             "set<int>": "_conv_iset",
         }.get(t.kind)
-        if t.kind == "timestamp":
+        if t.kind.startswith("set<"):
+            # Fast path for the common JSON array; anything else goes to the converter.
+            member, extra = ("_INTT", "-{M} < min({v}) and max({v}) < {M}")
+            if t.kind == "set<string>":
+                member, extra = ("_STRT", "max(map(len, {v})) <= 1024")
+            body = [
+                f"if {var}.__class__ is list and len({var}) <= {t.limit} and "
+                f"{member}.issuperset(map(type, {var})):",
+                f"    {var} = frozenset({var})",
+                f"    if {var} and not ({extra.format(v=var, M=MAX_INT)}): raise _Bad",
+                "else:",
+                f"    {var} = {conv}({var}, {t.limit})",
+            ]
+        elif t.kind == "timestamp":
             body = [
                 f"e{spec.index} = _ts_get({var})",
                 f"if e{spec.index} is None: e{spec.index} = _ts_entry({var})",
@@ -83,7 +98,7 @@ class _Writer:
             for line in body:
                 self.emit(depth + 1, line)
         else:
-            self.emit(depth, f"if {var} is None: raise _Bad")
+            # No separate None test: every type test above also rejects None.
             for line in body:
                 self.emit(depth, line)
 
@@ -138,9 +153,16 @@ class _Writer:
             code = f"{self.const(table, ['enc', sorted(spec.type.members)])}[{var}]"
         elif kind == "bool":
             code = f"(b'\\x01\\x01' if {var} else b'\\x01\\x00')"
+        elif kind == "string":
+            code = f"_HDR(4, len(b{spec.index})) + b{spec.index}"
+            enc = f"{var}.encode()"
+            self.pre.append(
+                f"b{spec.index} = None if {var} is None else {enc}"
+                if spec.maybe_null
+                else f"b{spec.index} = {enc}"
+            )
         else:
             helper = {
-                "string": "_enc_str",
                 "decimal": "_enc_decimal",
                 "duration": "_enc_duration",
                 "set<string>": "_enc_set",
@@ -188,7 +210,10 @@ def generate(schema: Schema, rules: tuple[a.Rule, ...]) -> Generated:
     w.check_record(2, schema.root, "inp")
     w.emit(1, "except Exception:")
     w.emit(2, "raise _Bad from None")
-    w.emit(1, f"h = _sha256(b''.join({_tuple([DOMAIN, *w.encode_record(schema.root)])})).digest()")
+    pieces = _tuple([DOMAIN, *w.encode_record(schema.root)])
+    for line in w.pre:
+        w.emit(1, line)
+    w.emit(1, f"h = _sha256(b''.join({pieces})).digest()")
     fields = "".join(f"f{f.index}, " for f in schema.fields)
     records = "".join(f"r{r.index} is not None, " for r in schema.records)
     w.emit(1, "m = 0")

@@ -28,6 +28,7 @@ from rsrp.policy._errors import (
     PolicySyntaxError,
 )
 from rsrp.policy._explain import explain_source, message_source
+from rsrp.policy._fastnew import make_decision
 from rsrp.policy._hashing import bytecode_hash, policy_hash
 from rsrp.policy._parser import MAX_SOURCE_BYTES, parse
 from rsrp.policy._validate import nested, validate
@@ -84,6 +85,11 @@ def _namespace() -> dict[str, Any]:
         "_enc_set": rt.enc_set,
         "_NULLB": b"\x00",
         "_zone": rt.zone,
+        "_ZONES": rt.ZONES,
+        "_HDR": rt.HDR,
+        "_INTT": frozenset({int}),
+        "_STRT": frozenset({str}),
+        "_jstr": rt.json_string,
         "_RX": RuleExplanation,
         "_js": rt.json_text,
         "_mt": rt.message_text,
@@ -194,7 +200,7 @@ class Engine:
         except Exception as e:
             return self._failed(data, now, e)
         b = self.bundle
-        return Decision(
+        return make_decision(
             verdict.outcome,
             verdict.code,
             message,

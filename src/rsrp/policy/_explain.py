@@ -13,6 +13,30 @@ from rsrp.policy._template import parse_template
 __all__ = ["explain_source", "message_source"]
 
 
+def _json(schema: Schema, path: tuple[str, ...]) -> str:
+    """JSON text of one value; specialised by type where that saves a call."""
+    spec = schema.lookup(path)
+    code = _value(schema, path)
+    if isinstance(spec, FieldSpec) and not spec.maybe_null:
+        if spec.type.kind in ("string", "enum"):
+            return f"_jstr({code})"
+        if spec.type.kind == "int":
+            return f"str({code})"
+    return f"_js({code})"
+
+
+def _text(schema: Schema, path: tuple[str, ...]) -> str:
+    """Message text of one value: strings bare, null as ``null``, the rest as JSON."""
+    spec = schema.lookup(path)
+    code = _value(schema, path)
+    if isinstance(spec, FieldSpec) and not spec.maybe_null:
+        if spec.type.kind in ("string", "enum"):
+            return code
+        if spec.type.kind == "int":
+            return f"str({code})"
+    return f"_mt({code})"
+
+
 def _value(schema: Schema, path: tuple[str, ...]) -> str:
     spec = schema.lookup(path)
     if isinstance(spec, FieldSpec):
@@ -30,7 +54,7 @@ def message_source(schema: Schema, template: str) -> str:
         if isinstance(part, str):
             pieces.append(repr(part))
         else:
-            pieces.append(f"_mt({_value(schema, part)})")
+            pieces.append(_text(schema, part))
     if not pieces:
         return "''"
     return pieces[0] if len(pieces) == 1 else "''.join((" + ", ".join(pieces) + ",))"
@@ -40,8 +64,8 @@ def explain_source(schema: Schema, index: int, rule: a.Rule) -> list[str]:
     """``def x{index}(v, p, now)`` returning the rule's RuleExplanation."""
     seen: dict[str, str] = {}
     for path in sorted(fields_read(rule.condition), key=lambda p: p.dotted):
-        seen.setdefault(path.dotted, _value(schema, path.parts))
-    reads = [f"({name!r}, _js({code}))" for name, code in seen.items()]
+        seen.setdefault(path.dotted, _json(schema, path.parts))
+    reads = [f"({name!r}, {code})" for name, code in seen.items()]
     if _uses_now(rule.condition):
         reads.append("('NOW', _js(now))")
     values = "(" + "".join(f"{r}, " for r in reads) + ")"

@@ -115,7 +115,7 @@ class ExprCompiler:
         if isinstance(tz_arg, a.Literal) and isinstance(tz_arg.value, str):
             tz = self.consts.add(None, ["zone", tz_arg.value])
         else:
-            tz = f"_zone({args[1].code})"
+            tz = f"(_ZONES.get({args[1].code}) or _zone({args[1].code}))"
         method = "hour" if e.func == "HOUR" else "isoweekday()"
         return _Operand(f"{args[0].code}.astimezone({tz}).{method}", nulls)
 

@@ -6,8 +6,8 @@ import datetime as dt
 import json
 import struct
 import zoneinfo
+from collections.abc import Callable
 from decimal import Decimal
-from functools import lru_cache
 
 from rsrp.canonical import decimal_text
 from rsrp.policy._errors import PolicyEvaluationError
@@ -15,11 +15,13 @@ from rsrp.policy._values import parse_rfc3339
 
 __all__ = [
     "HDR",
+    "ZONES",
     "enc_decimal",
     "enc_duration",
     "enc_int",
     "enc_set",
     "enc_str",
+    "json_string",
     "json_text",
     "message_text",
     "timestamp_entry",
@@ -31,6 +33,8 @@ HDR = struct.Struct(">BI").pack
 _TS = struct.Struct(">Bq").pack
 _EPOCH = dt.datetime(1970, 1, 1, tzinfo=dt.UTC)
 _US = dt.timedelta(microseconds=1)
+# The C encoder behind json.dumps(ensure_ascii=False) for one string.
+json_string: Callable[[str], str] = json.encoder.encode_basestring
 _TS_CACHE: dict[object, tuple[dt.datetime, bytes]] = {}
 _TS_CACHE_MAX = 4096
 
@@ -54,8 +58,12 @@ def enc_duration(v: dt.timedelta) -> bytes:
     return _TS(0x07, v // _US)
 
 
+_SMALL_INTS = {i: enc_int(i) for i in range(1024)}
+
+
 def enc_set(v: frozenset[str] | frozenset[int]) -> bytes:
-    members = sorted(enc_str(m) if type(m) is str else enc_int(m) for m in v)  # type: ignore[arg-type]
+    get = _SMALL_INTS.get
+    members = sorted([get(m) or (enc_str(m) if type(m) is str else enc_int(m)) for m in v])  # type: ignore[arg-type]
     return HDR(0x09, len(members)) + b"".join(members)
 
 
@@ -77,19 +85,24 @@ def timestamp_entry(raw: object) -> tuple[dt.datetime, bytes]:
 ts_cache_get = _TS_CACHE.get
 
 
-@lru_cache(maxsize=1024)
-def _load_zone(name: str) -> zoneinfo.ZoneInfo:
-    try:
-        return zoneinfo.ZoneInfo(name)
-    except (zoneinfo.ZoneInfoNotFoundError, ValueError, OSError) as e:
-        raise PolicyEvaluationError(f"unknown time zone {name[:64]!r}") from e
+#: Loaded zones by name; generated code reads it directly. Only valid names are
+#: added, and there are a few hundred of them, so it stays small.
+ZONES: dict[str, zoneinfo.ZoneInfo] = {}
 
 
 def zone(name: str) -> zoneinfo.ZoneInfo:
     """The IANA zone ``name``; raises PolicyEvaluationError (so the decision fails closed)."""
+    found = ZONES.get(name)
+    if found is not None:
+        return found
     if len(name) > 64:
         raise PolicyEvaluationError("time zone name longer than 64 characters")
-    return _load_zone(name)
+    try:
+        found = zoneinfo.ZoneInfo(name)
+    except (zoneinfo.ZoneInfoNotFoundError, ValueError, OSError) as e:
+        raise PolicyEvaluationError(f"unknown time zone {name[:64]!r}") from e
+    ZONES[name] = found
+    return found
 
 
 def _duration_text(v: dt.timedelta) -> str:
@@ -111,7 +124,7 @@ def json_text(v: object) -> str:
     if type(v) is int:
         return str(v)
     if type(v) is str:
-        return json.dumps(v, ensure_ascii=False)
+        return json_string(v)
     if isinstance(v, Decimal):
         return decimal_text(v)
     if isinstance(v, dt.datetime):
@@ -125,4 +138,10 @@ def json_text(v: object) -> str:
 
 def message_text(v: object) -> str:
     """A value as interpolated into a rule message: strings bare, the rest as JSON text."""
-    return v if type(v) is str else json_text(v)
+    if type(v) is str:
+        return v
+    if isinstance(v, dt.datetime):
+        return v.isoformat().replace("+00:00", "Z")
+    if isinstance(v, dt.timedelta):
+        return _duration_text(v)
+    return json_text(v)
