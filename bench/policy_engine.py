@@ -167,8 +167,10 @@ def verdict_of(ids: Sequence[str], rules: dict[str, tuple[str, str, str]]) -> Ve
 
 
 def _cedar_time(text: str) -> str:
-    # Cedar's datetime() accepts offsets as +hhmm only.
-    return dt.datetime.fromisoformat(text).strftime("%Y-%m-%dT%H:%M:%S%z")
+    # Cedar's datetime() takes at most milliseconds and offsets as +hhmm only.
+    moment = dt.datetime.fromisoformat(text)
+    millis = f".{moment.microsecond // 1000:03d}" if moment.microsecond else ""
+    return moment.strftime("%Y-%m-%dT%H:%M:%S") + millis + moment.strftime("%z")
 
 
 def cedar_request(data: dict[str, Any]) -> dict[str, Any]:
