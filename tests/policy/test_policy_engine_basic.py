@@ -104,3 +104,17 @@ def test_decide_many(engine: Engine) -> None:
     assert [d.code for d in out] == ["ACCESS_GRANTED", "VOLUME_EXCEEDED"]
     out = engine.decide_many([good_input()], now=[NOW])
     assert out[0].code == "ACCESS_GRANTED"
+
+
+def test_fast_constructors_equal_the_dataclass_constructors() -> None:
+    from rsrp.policy._fastnew import make_decision, make_explanation
+    from rsrp.policy.decision import Decision, RuleExplanation
+
+    x = make_explanation("R", (("a", "1"),), "m")
+    assert x == RuleExplanation("R", (("a", "1"),), "m")
+    args = (Outcome.ALLOW, "C", "m", (), (x,), "R", "b", "1.0.0", "FR", b"p", b"c", b"i", NOW)
+    made = make_decision(*args)
+    assert made == Decision(*args)
+    assert made.error is None
+    with pytest.raises(AttributeError):
+        made.code = "X"  # type: ignore[misc]

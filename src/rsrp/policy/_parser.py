@@ -238,7 +238,8 @@ def _bundle(tree: Tree[Token], filename: str, text: str) -> a.Bundle:
 def _describe(e: lark.exceptions.UnexpectedInput, text: str) -> tuple[str, a.Span]:
     line = e.line if e.line and e.line > 0 else text.count("\n") + 1
     col = e.column if e.column and e.column > 0 else len(text.rsplit("\n", 1)[-1]) + 1
-    expected = sorted(_READABLE.get(x, x) for x in (getattr(e, "expected", None) or ()))
+    names = getattr(e, "expected", None) or ()
+    expected = sorted(_READABLE.get(x, x.lstrip("_")) for x in names)
     hint = f"; expected {', '.join(expected[:8])}" if expected else ""
     if isinstance(e, lark.exceptions.UnexpectedToken):
         tok = e.token
