@@ -56,6 +56,19 @@ def value(e: a.Expr, data: Any, now: dt.datetime) -> Any:
     return holds(e, data, now)
 
 
+def _paths(e: a.Expr) -> list[a.Path]:
+    if isinstance(e, a.Path):
+        return [e]
+    if isinstance(e, a.Call):
+        return [p for x in e.args for p in _paths(x)]
+    return []
+
+
+def null(e: a.Expr, data: Any) -> bool:
+    """An operand is NULL when a field it reads is null (literals, NOW never are)."""
+    return any(_get(data, p.parts) is None for p in _paths(e))
+
+
 def _cmp(op: str, x: Any, y: Any) -> bool:
     if x is None or y is None:
         return False
@@ -76,6 +89,14 @@ def holds(e: a.Expr, data: Any, now: dt.datetime) -> bool:
         return any(holds(x, data, now) for x in e.operands)
     if isinstance(e, a.Not):
         return not holds(e.operand, data, now)
+    operands = [
+        getattr(e, n) for n in ("left", "right", "operand", "low", "high", "item") if hasattr(e, n)
+    ]
+    if isinstance(e, a.In) and isinstance(e.container, a.Path):
+        operands.append(e.container)
+    # A predicate with a NULL operand is false before anything is evaluated.
+    if not isinstance(e, a.IsNull) and any(null(o, data) for o in operands):
+        return False
     if isinstance(e, a.Compare):
         return _cmp(e.op, value(e.left, data, now), value(e.right, data, now))
     if isinstance(e, a.Between):

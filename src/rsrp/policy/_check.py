@@ -44,8 +44,9 @@ def always_true(e: a.Expr, schema: Schema) -> bool:
     if isinstance(e, a.Or):
         if any(always_true(x, schema) for x in e.operands):
             return True
-        nulls = {x.operand for x in e.operands if isinstance(x, a.IsNull) and not x.negated}
-        return any(isinstance(x, a.IsNull) and x.negated and x.operand in nulls for x in e.operands)
+        tests = [x for x in e.operands if isinstance(x, a.IsNull) and isinstance(x.operand, a.Path)]
+        nulls = {x.operand.parts for x in tests if not x.negated}  # type: ignore[union-attr]
+        return any(x.negated and x.operand.parts in nulls for x in tests)  # type: ignore[union-attr]
     if isinstance(e, a.IsNull) and e.negated and isinstance(e.operand, a.Path):
         spec = schema.lookup(e.operand.parts)
         return spec is not None and not spec.maybe_null

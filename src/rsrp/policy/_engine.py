@@ -91,6 +91,7 @@ def _namespace() -> dict[str, Any]:
         "_enc_set": rt.enc_set,
         "_NULLB": b"\x00",
         "_zone": rt.zone,
+        "_between": rt.between,
         "_ZONES": rt.ZONES,
         "_HDR": rt.HDR,
         "_INTT": frozenset({int}),

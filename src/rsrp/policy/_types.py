@@ -124,7 +124,10 @@ class TypeChecker:
         try:
             re2.compile(e.pattern)
         except Exception as err:
-            self.report(f"regex does not compile under RE2: {err}", e.pattern_span)
+            reason = err.args[0] if err.args else err
+            if isinstance(reason, bytes):
+                reason = reason.decode("utf-8", "replace")
+            self.report(f"regex does not compile under RE2: {reason}", e.pattern_span)
 
     def _compatible(self, op: str, lt: Ty, rt: Ty, span: a.Span) -> None:
         kinds = {lt.kind, rt.kind}
