@@ -72,14 +72,17 @@ def null(e: a.Expr, data: Any) -> bool:
 def _cmp(op: str, x: Any, y: Any) -> bool:
     if x is None or y is None:
         return False
-    return {
-        "=": x == y,
-        "!=": x != y,
-        "<": x < y,
-        "<=": x <= y,
-        ">": x > y,
-        ">=": x >= y,
-    }[op]
+    if op == "=":
+        return bool(x == y)
+    if op == "!=":
+        return bool(x != y)
+    if op == "<":
+        return bool(x < y)
+    if op == "<=":
+        return bool(x <= y)
+    if op == ">":
+        return bool(x > y)
+    return bool(x >= y)
 
 
 def holds(e: a.Expr, data: Any, now: dt.datetime) -> bool:

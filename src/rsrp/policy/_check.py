@@ -13,6 +13,7 @@ from collections.abc import Callable
 
 from rsrp.policy import _ast as a
 from rsrp.policy._errors import Diagnostic
+from rsrp.policy._exprgen import fields_read
 from rsrp.policy._schema import FieldSpec, RecordSpec, Schema, build_schema
 from rsrp.policy._template import parse_template
 from rsrp.policy._types import TypeChecker
@@ -163,8 +164,6 @@ def _negates_nullable(e: a.Expr, schema: Schema, negated: bool = False) -> a.Pat
                 return found
         return None
     if negated and isinstance(e, a.Compare | a.In | a.Between | a.Matches):
-        from rsrp.policy._exprgen import fields_read
-
         for p in fields_read(e):
             spec = schema.lookup(p.parts)
             if spec is not None and spec.maybe_null:

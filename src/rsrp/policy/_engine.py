@@ -104,11 +104,10 @@ def _namespace() -> dict[str, Any]:
 
 
 class Engine:
-    """One compiled bundle. Thread-safe: decisions share only immutable state and caches.
+    """One compiled bundle (see the package docstring for an example).
 
-    >>> engine = Engine.from_text(SOURCE)  # doctest: +SKIP
-    >>> engine.decide({"counters": {"n": 60}}, now=NOW).outcome  # doctest: +SKIP
-    <Outcome.BLOCK: 2>
+    Thread-safe: decisions share only immutable state and caches whose updates
+    are single dict operations.
     """
 
     def __init__(self, bundle: a.Bundle) -> None:

@@ -71,7 +71,7 @@ class _FailError(Exception):
         self.span = span
 
 
-def unescape(body: str, span: a.Span) -> str:
+def unescape(body: str) -> str:
     """Resolve ``\\\\ \\' \\" \\n \\t``; any other backslash pair is kept as written."""
     out: list[str] = []
     i = 0
@@ -88,7 +88,7 @@ def unescape(body: str, span: a.Span) -> str:
 
 
 def _string(tok: Token) -> str:
-    return unescape(str(tok)[1:-1], _span_of(tok))
+    return unescape(str(tok)[1:-1])
 
 
 def _check_depth(tree: Tree[Token]) -> None:

@@ -8,6 +8,7 @@ from dataclasses import dataclass
 import re2
 
 from rsrp.policy import _ast as a
+from rsrp.policy._errors import PolicyEvaluationError
 from rsrp.policy._runtime import zone
 from rsrp.policy._schema import FieldSpec, RecordSpec, Schema
 
@@ -113,7 +114,7 @@ class TypeChecker:
         if isinstance(tz, a.Literal) and isinstance(tz.value, str):
             try:
                 zone(tz.value)
-            except Exception:
+            except PolicyEvaluationError:
                 self.report(f"unknown IANA time zone {tz.value!r}", tz.span)
         return _INT
 
