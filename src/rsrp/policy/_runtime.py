@@ -8,6 +8,7 @@ import struct
 import zoneinfo
 from collections.abc import Callable
 from decimal import Decimal
+from typing import Any
 
 from rsrp.canonical import decimal_text
 from rsrp.policy._errors import PolicyEvaluationError
@@ -16,6 +17,7 @@ from rsrp.policy._values import parse_rfc3339
 __all__ = [
     "HDR",
     "ZONES",
+    "between",
     "enc_decimal",
     "enc_duration",
     "enc_int",
@@ -103,6 +105,11 @@ def zone(name: str) -> zoneinfo.ZoneInfo:
         raise PolicyEvaluationError(f"unknown time zone {name[:64]!r}") from e
     ZONES[name] = found
     return found
+
+
+def between(lo: Any, x: Any, hi: Any) -> bool:
+    """``lo <= x <= hi`` with all three already evaluated."""
+    return bool(lo <= x <= hi)
 
 
 def _duration_text(v: dt.timedelta) -> str:
