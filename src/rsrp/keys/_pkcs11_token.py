@@ -53,6 +53,10 @@ def open_token(module: str, label: str, pin: str) -> Token:
         raise NotAvailableError(f"PKCS#11 module {module} could not be loaded: {e!r}") from e
     try:
         session = token.open(user_pin=pin, rw=True)
+    except pkcs11.UserAlreadyLoggedIn:
+        # PKCS#11 login state belongs to the application, not the session (v2.40 §5.6):
+        # another store in this process already logged in, so this session is too.
+        session = token.open(rw=True)
     except (pkcs11.PinIncorrect, pkcs11.PinLenRange, pkcs11.PinInvalid) as e:
         raise WrongPinError(f"token {label!r} refused the PIN") from e
     except pkcs11.PinLocked as e:
