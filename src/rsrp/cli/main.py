@@ -6,6 +6,7 @@ import typer
 
 from rsrp.cli import keys as keys_cmd
 from rsrp.cli import run as run_cmd
+from rsrp.cli import selftest as selftest_cmd
 from rsrp.cli._errors import exit_on_rsrp_error
 
 __all__ = ["app", "main"]
@@ -20,6 +21,7 @@ app = typer.Typer(
 
 app.command("run", help="Run the main job on embedded defaults (see README).")(run_cmd.run)
 app.add_typer(keys_cmd.app, name="keys")
+app.command("selftest", help="Run the crypto known-answer self-tests.")(selftest_cmd.selftest)
 
 # Each stage's commands live in their own module and are mounted here.
 # (policy, keys, proof, ledger, note, witness, receipt, selftest, serve are added
