@@ -18,7 +18,7 @@ from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Protocol, runtime_checkable
 
-from rsrp.keys._errors import JurisdictionError, KeyExistsError, KeyStoreError, UnknownKeyError
+from rsrp.keys._errors import JurisdictionError, KeyExistsError, KeyStoreError
 from rsrp.keys._journal import JournalEvent, KeyJournal
 from rsrp.keys._model import KeyInfo, KeyState, Purpose, check_jurisdiction, check_key_id
 from rsrp.keys._policy import KeyPolicy
@@ -125,7 +125,9 @@ class BaseKeyStore(ABC):
     @abstractmethod
     def _algorithm_of_pkcs8(self, pkcs8: bytes) -> str: ...
     @abstractmethod
-    def _load_info(self, key_id: str) -> KeyInfo: ...
+    def _load_info(self, key_id: str) -> KeyInfo:
+        """Raise :class:`UnknownKeyError` if there is no such key."""
+
     @abstractmethod
     def _save_info(self, info: KeyInfo) -> None: ...
     @abstractmethod
@@ -226,10 +228,8 @@ class BaseKeyStore(ABC):
 
     # ---- reading --------------------------------------------------------------------
     def info(self, key_id: str) -> KeyInfo:
-        check_key_id(key_id)
-        if not self._exists(key_id):
-            raise UnknownKeyError(f"no key {key_id!r} in this {self.scheme}: store")
-        return self._load_info(key_id)
+        """The key's attributes; :class:`UnknownKeyError` if there is no such key."""
+        return self._load_info(check_key_id(key_id))
 
     def list(self) -> builtins.list[KeyInfo]:
         return [self._load_info(k) for k in sorted(self._key_ids())]
