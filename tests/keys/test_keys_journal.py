@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import json
 from pathlib import Path
 
 import pytest
-from tests.keys.keys_helpers import Clock, file_store
-from tests.keys.test_keys_model import info
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from tests.keys.keys_helpers import Clock, file_store, info
 
 from rsrp.keys import JournalError, KeyJournal, Purpose, verify_journal
 from rsrp.keys._journal import GENESIS
@@ -134,3 +136,15 @@ def test_append_refuses_to_extend_a_broken_chain(journal_path: Path) -> None:
 
 def test_journal_file_is_private(journal_path: Path) -> None:
     assert journal_path.stat().st_mode & 0o777 == 0o600
+
+
+@settings(max_examples=200)
+@given(st.binary(max_size=600))
+def test_hostile_journal_bytes_only_raise_journal_errors(data: bytes) -> None:
+    import tempfile
+
+    with tempfile.TemporaryDirectory() as d:
+        p = Path(d) / "j.jsonl"
+        p.write_bytes(data)
+        with contextlib.suppress(JournalError):
+            verify_journal(p)
