@@ -148,3 +148,31 @@ def test_hostile_journal_bytes_only_raise_journal_errors(data: bytes) -> None:
         p.write_bytes(data)
         with contextlib.suppress(JournalError):
             verify_journal(p)
+
+
+def test_check_journal_agrees_with_the_store(tmp_path: Path) -> None:
+    store = file_store(tmp_path / "ks")
+    store.generate("ed25519", Purpose.DECISION_SIGNING, key_id="a")
+    store.retire("a")
+    assert len(store.check_journal()) == 3
+
+
+def test_check_journal_catches_tail_truncation(tmp_path: Path) -> None:
+    store = file_store(tmp_path / "ks")
+    store.generate("ed25519", Purpose.DECISION_SIGNING, key_id="a")
+    store.retire("a")
+    path = tmp_path / "ks" / "journal.jsonl"
+    write(path, lines(path)[:-1])  # the chain alone cannot see this
+    assert len(verify_journal(path)) == 2
+    with pytest.raises(
+        JournalError, match="a: store says deactivated, journal's last event says active"
+    ):
+        store.check_journal()
+
+
+def test_check_journal_catches_a_deleted_key_file(tmp_path: Path) -> None:
+    store = file_store(tmp_path / "ks")
+    store.generate("ed25519", Purpose.DECISION_SIGNING, key_id="a")
+    (tmp_path / "ks" / "keys" / "a.key").unlink()
+    with pytest.raises(JournalError, match="a: journalled but absent"):
+        store.check_journal()

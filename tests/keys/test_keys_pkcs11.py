@@ -247,3 +247,19 @@ def test_byok_plain_and_wrapped_into_token(
             Purpose.WITNESS,
             wrapping_key_id=other_id,
         )
+
+
+def test_byok_composite_into_token(store: Pkcs11KeyStore, softhsm_token: SoftHsmToken) -> None:
+    sk = crypto.generate("mldsa65-ecdsa-p384-sha512")
+    k = store.import_key(sk.pkcs8_der(), Purpose.DECISION_SIGNING, key_id="byok-comp")
+    assert k.algorithm == "mldsa65-ecdsa-p384-sha512"
+    assert store.public_key(k.key_id) == sk.public_key().spki_der()
+    sk.public_key().verify(b"m", store.sign(k.key_id, b"m", context=b"c"), b"c")
+    assert ("PRIVATE_KEY", True, False, False) in fresh_objects(softhsm_token, "byok-comp")
+    assert fresh_objects(softhsm_token, "byok-comp#kek") == [("SECRET_KEY", True, False, True)]
+
+
+def test_check_journal_on_token(store: Pkcs11KeyStore) -> None:
+    k = store.generate("ed25519", Purpose.WITNESS)
+    store.retire(k.key_id)
+    assert [e.event for e in store.check_journal()] == ["generate", "activate", "deactivate"]

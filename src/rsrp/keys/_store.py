@@ -18,7 +18,7 @@ from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Protocol, runtime_checkable
 
-from rsrp.keys._errors import JurisdictionError, KeyExistsError, KeyStoreError
+from rsrp.keys._errors import JournalError, JurisdictionError, KeyExistsError, KeyStoreError
 from rsrp.keys._journal import JournalEvent, KeyJournal
 from rsrp.keys._model import KeyInfo, KeyState, Purpose, check_jurisdiction, check_key_id
 from rsrp.keys._policy import KeyPolicy
@@ -79,6 +79,7 @@ class KeyStore(Protocol):
     def retire(self, key_id: str) -> KeyInfo: ...
     def destroy(self, key_id: str) -> KeyInfo: ...
     def journal(self) -> builtins.list[JournalEvent]: ...
+    def check_journal(self) -> builtins.list[JournalEvent]: ...
 
 
 class BaseKeyStore(ABC):
@@ -240,7 +241,32 @@ class BaseKeyStore(ABC):
         return self._public_der(key_id)
 
     def journal(self) -> builtins.list[JournalEvent]:
+        """The key-event journal after checking its hash chain (:func:`verify_journal`)."""
         return self._journal.events()
+
+    def check_journal(self) -> builtins.list[JournalEvent]:
+        """Check the chain, and that every key's current attributes equal those of its
+        last journal event: a key changed without a journal line (edited metadata, a
+        crash between the two writes, or journal lines cut off the end) is reported."""
+        events = self._journal.events()
+        last: dict[str, KeyInfo] = {}
+        for ev in events:
+            last[ev.key.key_id] = ev.key
+        problems = []
+        for info in self.list():
+            if info.key_id not in last:
+                problems.append(f"{info.key_id}: no journal event")
+            elif last[info.key_id] != info:
+                problems.append(
+                    f"{info.key_id}: store says {info.state.value}, journal's last event "
+                    f"says {last[info.key_id].state.value} (or other attributes differ)"
+                )
+        problems += [
+            f"{k}: journalled but absent from the store" for k in last if not self._exists(k)
+        ]
+        if problems:
+            raise JournalError("journal and store disagree: " + "; ".join(problems))
+        return events
 
     # ---- use ------------------------------------------------------------------------
     def _usable(self, key_id: str, jurisdiction: str | None) -> KeyInfo:
