@@ -176,3 +176,33 @@ def test_check_journal_catches_a_deleted_key_file(tmp_path: Path) -> None:
     (tmp_path / "ks" / "keys" / "a.key").unlink()
     with pytest.raises(JournalError, match="a: journalled but absent"):
         store.check_journal()
+
+
+_WRITER = """
+import sys
+from pathlib import Path
+from rsrp.keys import FileKeyStore, Purpose
+store = FileKeyStore(Path(sys.argv[1]), passphrase=lambda: b"correct horse battery staple",
+                     default_jurisdiction="FR", actor=sys.argv[2], scrypt_log2_n=14)
+for i in range(6):
+    k = store.generate("ed25519", Purpose.WITNESS, key_id=f"{sys.argv[2]}-{i}")
+    store.retire(k.key_id)
+"""
+
+
+def test_concurrent_processes_keep_one_chain(tmp_path: Path) -> None:
+    import os
+    import subprocess
+    import sys
+
+    import rsrp
+
+    file_store(tmp_path / "ks")  # create the directory layout first
+    env = {**os.environ, "PYTHONPATH": str(Path(rsrp.__file__).parents[1])}  # this checkout
+    procs = [
+        subprocess.Popen([sys.executable, "-c", _WRITER, str(tmp_path / "ks"), f"w{n}"], env=env)
+        for n in range(3)
+    ]
+    assert [p.wait(timeout=120) for p in procs] == [0, 0, 0]
+    events = file_store(tmp_path / "ks").check_journal()
+    assert len(events) == 3 * 6 * 3  # generate, activate, deactivate per key

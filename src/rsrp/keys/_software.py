@@ -14,10 +14,12 @@ development and tests; production mode refuses it unless explicitly allowed.
 
 from __future__ import annotations
 
+import contextlib
+import fcntl
 import os
 import secrets
 import struct
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from datetime import datetime
 from pathlib import Path
 
@@ -88,6 +90,7 @@ class FileKeyStore(BaseKeyStore):
             raise WrongPassphraseError(f"passphrase must be at least {_MIN_PASSPHRASE} bytes")
         self._passphrase = pw
         self._log2_n = scrypt_log2_n
+        self._flock_depth = 0
         self._derived: dict[bytes, bytes] = {}
         self._cache: dict[str, tuple[tuple[int, int, int], KeyFile]] = {}
         self._parsed: dict[str, tuple[KeyFile, crypto.PrivateKey]] = {}
@@ -98,6 +101,23 @@ class FileKeyStore(BaseKeyStore):
             actor=actor,
             clock=clock,
         )
+
+    @contextlib.contextmanager
+    def _mutex(self) -> Iterator[None]:
+        """In-process lock plus flock(2) on ``store.lock``: two processes changing keys of
+        one store at once would otherwise lose one read-modify-write of a key file."""
+        with self._lock:
+            if self._flock_depth:  # re-entered (e.g. generate -> activate): already held
+                yield
+                return
+            fd = os.open(self.directory / "store.lock", os.O_RDWR | os.O_CREAT, 0o600)
+            try:
+                fcntl.flock(fd, fcntl.LOCK_EX)
+                self._flock_depth += 1
+                yield
+            finally:
+                self._flock_depth = 0
+                os.close(fd)
 
     # ---- files ----------------------------------------------------------------------
     def _path(self, key_id: str) -> Path:

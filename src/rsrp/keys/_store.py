@@ -8,13 +8,14 @@ checks, rotation and the key-event journal live here once.
 from __future__ import annotations
 
 import builtins
+import contextlib
 import dataclasses
 import getpass
 import os
 import secrets
 import threading
 from abc import ABC, abstractmethod
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from datetime import UTC, datetime
 from typing import Protocol, runtime_checkable
 
@@ -106,6 +107,12 @@ class BaseKeyStore(ABC):
         self.clock = clock
         self._lock = threading.RLock()
 
+    @contextlib.contextmanager
+    def _mutex(self) -> Iterator[None]:
+        """Serialise lifecycle changes (a back-end may add an inter-process lock)."""
+        with self._lock:
+            yield
+
     # ---- back-end hooks -------------------------------------------------------------
     @abstractmethod
     def _exists(self, key_id: str) -> bool: ...
@@ -191,7 +198,7 @@ class BaseKeyStore(ABC):
         test: bool = False,
     ) -> KeyInfo:
         """Create a key (pre-activation), journal it, and activate it unless told not to."""
-        with self._lock:
+        with self._mutex():
             info = self._new_info(
                 algorithm, purpose, jurisdiction, key_id, not_before, not_after, test
             )
@@ -213,7 +220,7 @@ class BaseKeyStore(ABC):
         """BYOK: import a customer key given as PKCS#8 (DER or PEM), or as an RFC 5649
         AES key wrap of the PKCS#8 DER under the import key ``wrapping_key_id`` that this
         store handed out (:meth:`new_import_key`). The key is activated."""
-        with self._lock:
+        with self._mutex():
             pkcs8 = (
                 self._unwrap_import(wrapping_key_id, data)
                 if wrapping_key_id is not None
@@ -306,7 +313,7 @@ class BaseKeyStore(ABC):
         self._journal.append(event, info, actor=self.actor, time=self.clock())
 
     def _set_state(self, key_id: str, new: KeyState, event: str) -> KeyInfo:
-        with self._lock:
+        with self._mutex():
             info = self.info(key_id).transition(new, self.clock())
             self._save_info(info)
             self._record(event, info)
@@ -328,7 +335,7 @@ class BaseKeyStore(ABC):
     def destroy(self, key_id: str) -> KeyInfo:
         """Destroy the private material (SP 800-57 §7.1 "destroyed"); the metadata and
         public key remain so past signatures stay verifiable and the record complete."""
-        with self._lock:
+        with self._mutex():
             info = self.info(key_id)
             new = info.transition(KeyState.DESTROYED, self.clock())
             self._destroy_material(new)
@@ -339,7 +346,7 @@ class BaseKeyStore(ABC):
     def rotate(self, key_id: str, *, new_key_id: str | None = None) -> KeyInfo:
         """Create and activate a successor (same algorithm, purpose, jurisdiction, test flag,
         and validity length if bounded), then deactivate ``key_id``. Returns the new key."""
-        with self._lock:
+        with self._mutex():
             old = self.info(key_id)
             if old.state not in (KeyState.ACTIVE, KeyState.SUSPENDED):
                 raise KeyStoreError(f"key {key_id} is {old.state.value}; only a live key rotates")
