@@ -104,6 +104,9 @@ class Pkcs11KeyStore(BaseKeyStore):
         path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
         super().__init__(
             journal=KeyJournal(path),
+            # Processes on this host sharing the token serialise metadata updates here;
+            # hosts sharing one HSM partition do not (docs/key-custody.md).
+            lock_path=path.with_name(path.name + ".lock"),
             default_jurisdiction=default_jurisdiction,
             policy=policy,
             actor=actor,

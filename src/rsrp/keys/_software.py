@@ -14,12 +14,10 @@ development and tests; production mode refuses it unless explicitly allowed.
 
 from __future__ import annotations
 
-import contextlib
-import fcntl
 import os
 import secrets
 import struct
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from datetime import datetime
 from pathlib import Path
 
@@ -90,34 +88,17 @@ class FileKeyStore(BaseKeyStore):
             raise WrongPassphraseError(f"passphrase must be at least {_MIN_PASSPHRASE} bytes")
         self._passphrase = pw
         self._log2_n = scrypt_log2_n
-        self._flock_depth = 0
         self._derived: dict[bytes, bytes] = {}
         self._cache: dict[str, tuple[tuple[int, int, int], KeyFile]] = {}
         self._parsed: dict[str, tuple[KeyFile, crypto.PrivateKey]] = {}
         super().__init__(
             journal=KeyJournal(self.directory / "journal.jsonl"),
+            lock_path=self.directory / "store.lock",
             default_jurisdiction=default_jurisdiction,
             policy=policy,
             actor=actor,
             clock=clock,
         )
-
-    @contextlib.contextmanager
-    def _mutex(self) -> Iterator[None]:
-        """In-process lock plus flock(2) on ``store.lock``: two processes changing keys of
-        one store at once would otherwise lose one read-modify-write of a key file."""
-        with self._lock:
-            if self._flock_depth:  # re-entered (e.g. generate -> activate): already held
-                yield
-                return
-            fd = os.open(self.directory / "store.lock", os.O_RDWR | os.O_CREAT, 0o600)
-            try:
-                fcntl.flock(fd, fcntl.LOCK_EX)
-                self._flock_depth += 1
-                yield
-            finally:
-                self._flock_depth = 0
-                os.close(fd)
 
     # ---- files ----------------------------------------------------------------------
     def _path(self, key_id: str) -> Path:

@@ -10,6 +10,7 @@ from __future__ import annotations
 import builtins
 import contextlib
 import dataclasses
+import fcntl
 import getpass
 import os
 import secrets
@@ -17,6 +18,7 @@ import threading
 from abc import ABC, abstractmethod
 from collections.abc import Callable, Iterator
 from datetime import UTC, datetime
+from pathlib import Path
 from typing import Protocol, runtime_checkable
 
 from rsrp.keys._errors import JournalError, JurisdictionError, KeyExistsError, KeyStoreError
@@ -92,6 +94,7 @@ class BaseKeyStore(ABC):
         self,
         *,
         journal: KeyJournal,
+        lock_path: Path | None = None,
         default_jurisdiction: str | None = None,
         policy: KeyPolicy | None = None,
         actor: str | None = None,
@@ -106,12 +109,25 @@ class BaseKeyStore(ABC):
         self.actor = actor or default_actor()
         self.clock = clock
         self._lock = threading.RLock()
+        self._lock_path = lock_path
+        self._flock_depth = 0
 
     @contextlib.contextmanager
     def _mutex(self) -> Iterator[None]:
-        """Serialise lifecycle changes (a back-end may add an inter-process lock)."""
+        """Serialise lifecycle changes: a thread lock, plus flock(2) on ``lock_path`` so that
+        two processes cannot lose each other's read-modify-write of a key's state."""
         with self._lock:
-            yield
+            if self._flock_depth or self._lock_path is None:  # re-entered, or no file lock
+                yield
+                return
+            fd = os.open(self._lock_path, os.O_RDWR | os.O_CREAT, 0o600)
+            try:
+                fcntl.flock(fd, fcntl.LOCK_EX)
+                self._flock_depth = 1
+                yield
+            finally:
+                self._flock_depth = 0
+                os.close(fd)  # releases the lock
 
     # ---- back-end hooks -------------------------------------------------------------
     @abstractmethod
