@@ -58,6 +58,14 @@ def test_sign_round_trip_through_a_reopened_store(tmp_path: Path, algorithm: str
         pub.verify(b"messagE", sig, ctx)
 
 
+def test_stores_implement_the_protocols(store: FileKeyStore) -> None:
+    from rsrp.keys import KeyStore, Signer
+
+    assert isinstance(store, KeyStore)
+    k = store.generate("ed25519", Purpose.DECISION_SIGNING)
+    assert isinstance(store.signer(k.key_id), Signer)
+
+
 def test_kem_round_trip(store: FileKeyStore) -> None:
     k = store.generate("x-wing", Purpose.DATA_ENCRYPTION)
     ss, ct = crypto.load_public_key(store.public_key(k.key_id)).encapsulate()

@@ -1,4 +1,4 @@
-"""The :class:`KeyStore` protocol and the lifecycle logic every back-end shares.
+"""The lifecycle logic every key-store back-end shares (:class:`BaseKeyStore`).
 
 A back-end (software files, PKCS#11 token) implements the few ``_``-prefixed
 material hooks of :class:`BaseKeyStore`; state changes, jurisdiction and policy
@@ -19,15 +19,13 @@ from abc import ABC, abstractmethod
 from collections.abc import Callable, Iterator
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Protocol, runtime_checkable
 
 from rsrp.keys._errors import JournalError, JurisdictionError, KeyExistsError, KeyStoreError
 from rsrp.keys._journal import JournalEvent, KeyJournal
 from rsrp.keys._model import KeyInfo, KeyState, Purpose, check_jurisdiction, check_key_id
 from rsrp.keys._policy import KeyPolicy
-from rsrp.keys.signer import Signer
 
-__all__ = ["BaseKeyStore", "KeyStore", "StoreSigner", "default_actor", "utc_now"]
+__all__ = ["BaseKeyStore", "StoreSigner", "default_actor", "utc_now"]
 
 
 def utc_now() -> datetime:
@@ -37,52 +35,6 @@ def utc_now() -> datetime:
 def default_actor() -> str:
     """Who is acting, for the journal: ``RSRP_ACTOR`` or the OS user name."""
     return os.environ.get("RSRP_ACTOR") or getpass.getuser()
-
-
-@runtime_checkable
-class KeyStore(Protocol):
-    """What the rest of rsrp needs from a key store (issue 3)."""
-
-    @property
-    def scheme(self) -> str: ...
-    def generate(
-        self,
-        algorithm: str,
-        purpose: Purpose,
-        *,
-        jurisdiction: str | None = None,
-        key_id: str | None = None,
-        not_before: datetime | None = None,
-        not_after: datetime | None = None,
-        activate: bool = True,
-        test: bool = False,
-    ) -> KeyInfo: ...
-    def import_key(
-        self,
-        data: bytes,
-        purpose: Purpose,
-        *,
-        wrapping_key_id: str | None = None,
-        jurisdiction: str | None = None,
-        key_id: str | None = None,
-        not_after: datetime | None = None,
-        test: bool = False,
-    ) -> KeyInfo: ...
-    def info(self, key_id: str) -> KeyInfo: ...
-    def list(self) -> builtins.list[KeyInfo]: ...
-    def public_key(self, key_id: str) -> bytes: ...
-    def signer(self, key_id: str) -> Signer: ...
-    def sign(
-        self, key_id: str, message: bytes, *, context: bytes = b"", jurisdiction: str | None = None
-    ) -> bytes: ...
-    def decapsulate(
-        self, key_id: str, ciphertext: bytes, *, jurisdiction: str | None = None
-    ) -> bytes: ...
-    def rotate(self, key_id: str, *, new_key_id: str | None = None) -> KeyInfo: ...
-    def retire(self, key_id: str) -> KeyInfo: ...
-    def destroy(self, key_id: str) -> KeyInfo: ...
-    def journal(self) -> builtins.list[JournalEvent]: ...
-    def check_journal(self) -> builtins.list[JournalEvent]: ...
 
 
 class BaseKeyStore(ABC):
