@@ -306,3 +306,35 @@ def test_cli_against_softhsm(softhsm_token: SoftHsmToken, tmp_path: Path) -> Non
         str(tmp_path / "m"),
     )
     assert code == 0, out
+
+
+def test_jwks_of_a_store_leaves_kem_keys_out(uri: str) -> None:
+    run(
+        "keys",
+        "generate",
+        "--store",
+        uri,
+        "--algorithm",
+        "x-wing",
+        "--purpose",
+        "data-encryption",
+        "--key-id",
+        "enc-1",
+    )
+    run(
+        "keys",
+        "generate",
+        "--store",
+        uri,
+        "--algorithm",
+        "ml-dsa-65",
+        "--purpose",
+        "policy-signing",
+        "--key-id",
+        "pq-1",
+    )
+    code, out = run("keys", "export", "--store", uri, "--format", "jwks")
+    assert code == 0
+    assert [k["kid"] for k in json.loads(out)["keys"]] == ["pq-1"]
+    code, out = run("keys", "export", "--store", uri, "--format", "jwks", "enc-1")
+    assert code == 1 and "no JWK form for x-wing" in out

@@ -147,7 +147,9 @@ def export(
     """Export public keys: PEM SPKI, JWKS, a keyring directory, or a signed-note vkey."""
     with exit_on_rsrp_error():
         s = _store(store)
-        ids = key_ids or [i.key_id for i in s.list()]
+        # By default every key; JWKS and PEM are about signature keys, so KEM keys are
+        # left out unless named.
+        ids = key_ids or [i.key_id for i in s.list() if fmt is ExportFormat.KEYRING or not i.is_kem]
         if fmt is ExportFormat.KEYRING:
             if output is None:
                 raise KeyStoreError("--format keyring needs --out DIRECTORY")
