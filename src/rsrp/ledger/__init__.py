@@ -13,6 +13,7 @@ proofs from O(log n) stored nodes, and the checkpoints the notes layer signs.
 from __future__ import annotations
 
 from rsrp.errors import LedgerError
+from rsrp.ledger._audit import AuditReport, AuditSource, audit
 from rsrp.ledger._errors import (
     CheckpointError,
     InvalidSizeError,
@@ -39,6 +40,8 @@ __all__ = [
     "EMPTY_ROOT",
     "HASH_SIZE",
     "MAX_ENTRY_SIZE",
+    "AuditReport",
+    "AuditSource",
     "Backend",
     "Checkpoint",
     "CheckpointError",
@@ -54,6 +57,7 @@ __all__ = [
     "StorageError",
     "StoredEntry",
     "TamperError",
+    "audit",
     "consistency_proof",
     "hash_children",
     "hash_leaf",
