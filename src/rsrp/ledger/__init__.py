@@ -27,7 +27,7 @@ from rsrp.ledger._errors import (
 from rsrp.ledger._log import MAX_ENTRY_SIZE, Log, open_backend
 from rsrp.ledger._memory import MemoryTree
 from rsrp.ledger._proofs import NodeSource, consistency_proof, inclusion_proof, root_at
-from rsrp.ledger._storage import Backend, Checkpoint, StoredEntry
+from rsrp.ledger._storage import Backend, StoredCheckpoint, StoredEntry
 from rsrp.ledger._verify import (
     root_from_consistency_proof,
     root_from_inclusion_proof,
@@ -43,7 +43,6 @@ __all__ = [
     "AuditReport",
     "AuditSource",
     "Backend",
-    "Checkpoint",
     "CheckpointError",
     "InvalidSizeError",
     "LedgerError",
@@ -55,6 +54,7 @@ __all__ = [
     "ProofLengthError",
     "RootMismatchError",
     "StorageError",
+    "StoredCheckpoint",
     "StoredEntry",
     "TamperError",
     "audit",

@@ -14,7 +14,7 @@ from typing import Protocol
 
 from rsrp.ledger._errors import MerkleProofError, TamperError
 from rsrp.ledger._memory import MemoryTree
-from rsrp.ledger._storage import Checkpoint, StoredEntry
+from rsrp.ledger._storage import StoredCheckpoint, StoredEntry
 from rsrp.ledger._verify import verify_consistency
 from rsrp.ledger.rfc6962 import hash_leaf
 
@@ -30,7 +30,7 @@ class AuditSource(Protocol):
     def head(self) -> tuple[int, bytes]: ...
     def read_entries(self, start: int, limit: int) -> list[StoredEntry]: ...
     def read_nodes(self, level: int, start: int, limit: int) -> list[tuple[int, bytes]]: ...
-    def checkpoints(self) -> list[Checkpoint]: ...
+    def checkpoints(self) -> list[StoredCheckpoint]: ...
 
 
 @dataclass(frozen=True, slots=True)
@@ -40,7 +40,7 @@ class AuditReport:
     size: int
     root: bytes
     nodes_checked: int
-    checkpoints: tuple[Checkpoint, ...]
+    checkpoints: tuple[StoredCheckpoint, ...]
     signatures_checked: bool
 
 
@@ -115,9 +115,11 @@ def _check_nodes(src: AuditSource, tree: MemoryTree, levels: Sequence[int] | Non
 
 
 def _check_checkpoints(
-    tree: MemoryTree, cps: list[Checkpoint], verify_note: Callable[[Checkpoint], None] | None
+    tree: MemoryTree,
+    cps: list[StoredCheckpoint],
+    verify_note: Callable[[StoredCheckpoint], None] | None,
 ) -> None:
-    prev: Checkpoint | None = None
+    prev: StoredCheckpoint | None = None
     for cp in cps:
         if cp.size > tree.size:
             raise TamperError(
@@ -164,7 +166,7 @@ def audit(
     *,
     progress: Progress | None = None,
     node_levels: Sequence[int] | None = None,
-    verify_note: Callable[[Checkpoint], None] | None = None,
+    verify_note: Callable[[StoredCheckpoint], None] | None = None,
     trusted: Sequence[tuple[int, bytes]] = (),
 ) -> AuditReport:
     """Recompute and check the whole log; raise :class:`TamperError` at the first problem.

@@ -15,7 +15,7 @@ from contextlib import contextmanager, suppress
 from typing import Any
 
 from rsrp.ledger._errors import StorageError
-from rsrp.ledger._storage import Checkpoint, StoredEntry, append_in_txn
+from rsrp.ledger._storage import StoredCheckpoint, StoredEntry, append_in_txn
 from rsrp.ledger._tree import NodeId
 
 __all__ = ["SqlBackend"]
@@ -162,7 +162,7 @@ class SqlBackend:
             )
             return [(int(i), bytes(h)) for i, h in cur.fetchall()]
 
-    def put_checkpoint(self, cp: Checkpoint) -> None:
+    def put_checkpoint(self, cp: StoredCheckpoint) -> None:
         with self._write() as cur:
             cur.execute(
                 self._q(f"INSERT INTO checkpoints ({_CP_COLS}) VALUES (?, ?, ?, ?, ?, ?)"),  # noqa: S608
@@ -191,12 +191,12 @@ class SqlBackend:
             if cur.rowcount != 1:
                 raise StorageError(f"no checkpoint at size {size} to update")
 
-    def _checkpoints(self, where: str, args: tuple[int, ...]) -> list[Checkpoint]:
+    def _checkpoints(self, where: str, args: tuple[int, ...]) -> list[StoredCheckpoint]:
         with self._read() as cur:
             cur.execute(self._q(f"SELECT {_CP_COLS} FROM checkpoints {where}"), args)  # noqa: S608
             rows = cur.fetchall()
         return [
-            Checkpoint(
+            StoredCheckpoint(
                 int(s),
                 bytes(r),
                 bytes(n),
@@ -207,15 +207,15 @@ class SqlBackend:
             for s, r, n, c, t, g in rows
         ]
 
-    def checkpoint_at(self, size: int) -> Checkpoint | None:
+    def checkpoint_at(self, size: int) -> StoredCheckpoint | None:
         found = self._checkpoints("WHERE size = ?", (size,))
         return found[0] if found else None
 
-    def latest_checkpoint(self) -> Checkpoint | None:
+    def latest_checkpoint(self) -> StoredCheckpoint | None:
         found = self._checkpoints("ORDER BY size DESC LIMIT 1", ())
         return found[0] if found else None
 
-    def checkpoints(self) -> list[Checkpoint]:
+    def checkpoints(self) -> list[StoredCheckpoint]:
         return self._checkpoints("ORDER BY size", ())
 
     def close(self) -> None:
