@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import typer
 
+from rsrp.cli import ledger as ledger_cmd
 from rsrp.cli import note as note_cmd
 from rsrp.cli import run as run_cmd
 from rsrp.cli._errors import exit_on_rsrp_error
@@ -20,6 +21,7 @@ app = typer.Typer(
 
 app.command("run", help="Run the main job on embedded defaults (see README).")(run_cmd.run)
 app.add_typer(note_cmd.app, name="note")
+app.add_typer(ledger_cmd.app, name="ledger")
 
 # Each stage's commands live in their own module and are mounted here.
 # (policy, keys, proof, ledger, note, witness, receipt, selftest, serve are added
