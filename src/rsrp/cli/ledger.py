@@ -24,7 +24,7 @@ __all__ = ["app"]
 app = typer.Typer(
     name="ledger", help="The transparency log: export and audit.", no_args_is_help=True
 )
-_console = Console(highlight=False)
+_console = Console(highlight=False, soft_wrap=True)
 _TRUSTED = re.compile(r"^([0-9]{1,20}):([0-9a-f]{64})$")
 
 DbOption = Annotated[

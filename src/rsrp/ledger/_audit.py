@@ -77,30 +77,34 @@ def _leaves(src: AuditSource, size: int, progress: Progress | None) -> list[byte
     return hashes
 
 
-def _check_nodes(src: AuditSource, tree: MemoryTree, levels: Sequence[int] | None) -> int:
-    checked = 0
+def _check_nodes(
+    src: AuditSource, tree: MemoryTree, levels: Sequence[int] | None
+) -> tuple[int, TamperError | None]:
+    """Compare stored nodes with recomputed ones; raise on a wrong or missing one.
+
+    Nodes beyond the tree are returned (not raised) so the caller can first report entries
+    beyond the head, which explain them.
+    """
+    checked, extra = 0, None
     for level in levels if levels is not None else range(1, len(tree.levels)):
         want = tree.levels[level] if level < len(tree.levels) else []
         start = 0
-        while True:
-            rows = src.read_nodes(level, start, _CHUNK)
-            if not rows:
-                break
+        while rows := src.read_nodes(level, start, _CHUNK):
             for k, (idx, h) in enumerate(rows):
                 i = start + k
-                if idx != i or i >= len(want) or h != want[i]:
-                    bad = min(idx, i)
-                    lo, hi = bad << level, (bad + 1) << level
-                    what = (
-                        "is missing"
-                        if idx > i
-                        else "should not exist"
-                        if i >= len(want)
-                        else "differs from the hash of its entries"
-                    )
+                lo = min(idx, i) << level
+                span = f"tree node (level {level}, index {min(idx, i)}) over entries [{lo}, "
+                span += f"{lo + (1 << level)})"
+                if idx > i and i < len(want):
+                    raise TamperError(f"{span} is missing: stored tree altered at entry {lo}", lo)
+                if i >= len(want):
+                    if extra is None or lo < (extra.index or 0):
+                        extra = TamperError(f"{span} should not exist beyond the tree", lo)
+                    break
+                if h != want[i]:
                     raise TamperError(
-                        f"tree node (level {level}, index {bad}) over entries [{lo}, {hi}) "
-                        f"{what}: stored tree altered at entry {lo}",
+                        f"{span} differs from the hash of its entries: stored tree altered at "
+                        f"entry {lo}",
                         lo,
                     )
             start += len(rows)
@@ -111,7 +115,7 @@ def _check_nodes(src: AuditSource, tree: MemoryTree, levels: Sequence[int] | Non
                 f"tree node (level {level}, index {start}) over entries from {lo} is missing",
                 lo,
             )
-    return checked
+    return checked, extra
 
 
 def _check_checkpoints(
@@ -182,13 +186,15 @@ def audit(
     tree = MemoryTree.from_leaf_hashes(leaves[:size])
     # Nodes first: an entry inserted mid-log shows up there at its own index, before the
     # surplus entry at the end does.
-    nodes = _check_nodes(src, tree, node_levels)
+    nodes, extra = _check_nodes(src, tree, node_levels)
     if len(leaves) > size:
         raise TamperError(
             f"entry {size} exists beyond the tree head size {size}: entry inserted or "
             "tree head rolled back",
             size,
         )
+    if extra is not None:
+        raise extra
     if tree.root() != head_root:
         raise TamperError(
             f"tree head root {head_root.hex()} is not the root of the {size} stored entries "
