@@ -12,14 +12,14 @@ from __future__ import annotations
 import datetime as dt
 import os
 import struct
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from pathlib import Path
 
 from rsrp.errors import LedgerError
 from rsrp.ledger._checkpoint import parse_checkpoint
 from rsrp.ledger._errors import StorageError, TamperError
 from rsrp.ledger._note import parse_note
-from rsrp.ledger._storage import Backend, StoredCheckpoint, StoredEntry
+from rsrp.ledger._storage import Backend, StoredCheckpoint
 from rsrp.ledger.rfc6962 import HASH_SIZE
 
 __all__ = ["TILE_WIDTH", "TilesSource", "entries_path", "export_tiles", "tile_levels", "tile_path"]
@@ -177,28 +177,38 @@ class TilesSource:
             )
         return out
 
-    def read_entries(self, start: int, limit: int) -> list[StoredEntry]:
-        out: list[StoredEntry] = []
-        while len(out) < limit and start < self.size:
+    def read_entry_columns(
+        self, start: int, limit: int
+    ) -> tuple[Sequence[int], Sequence[bytes], Sequence[bytes]]:
+        idx: list[int] = []
+        data: list[bytes] = []
+        hashes: list[bytes] = []
+        while len(idx) < limit and start < self.size:
             n, off = divmod(start, TILE_WIDTH)
-            entries, hashes = self._bundle(n), self._hashes(0, n, self.size)
-            take = min(len(entries) - off, limit - len(out))
-            out += [StoredEntry(start + k, entries[off + k], hashes[off + k]) for k in range(take)]
+            entries, leaves = self._bundle(n), self._hashes(0, n, self.size)
+            take = min(len(entries) - off, limit - len(idx))
+            idx += range(start, start + take)
+            data += entries[off : off + take]
+            hashes += leaves[off : off + take]
             start += take
-        return out
+        return idx, data, hashes
 
-    def read_nodes(self, level: int, start: int, limit: int) -> list[tuple[int, bytes]]:
+    def read_node_columns(
+        self, level: int, start: int, limit: int
+    ) -> tuple[Sequence[int], Sequence[bytes]]:
         if level % _TILE_HEIGHT:
-            return []  # only every 8th level is published; the audit recomputes the rest
+            return [], []  # only every 8th level is published; the audit recomputes the rest
         count = self.size >> level
-        out: list[tuple[int, bytes]] = []
-        while len(out) < limit and start < count:
+        idx: list[int] = []
+        out: list[bytes] = []
+        while len(idx) < limit and start < count:
             n, off = divmod(start, TILE_WIDTH)
             hashes = self._hashes(level // _TILE_HEIGHT, n, count)
-            take = min(len(hashes) - off, limit - len(out))
-            out += [(start + k, hashes[off + k]) for k in range(take)]
+            take = min(len(hashes) - off, limit - len(idx))
+            idx += range(start, start + take)
+            out += hashes[off : off + take]
             start += take
-        return out
+        return idx, out
 
     def checkpoints(self) -> list[StoredCheckpoint]:
         return [StoredCheckpoint(self.size, self.root, self.note, self._created)]
