@@ -5,6 +5,8 @@ from __future__ import annotations
 import typer
 
 from rsrp.cli import keys as keys_cmd
+from rsrp.cli import ledger as ledger_cmd
+from rsrp.cli import note as note_cmd
 from rsrp.cli import policy as policy_cmd
 from rsrp.cli import proof as proof_cmd
 from rsrp.cli import run as run_cmd
@@ -26,6 +28,8 @@ app.command("selftest", help="Run the crypto known-answer self-tests.")(selftest
 app.add_typer(keys_cmd.app, name="keys")
 app.add_typer(policy_cmd.app, name="policy")
 app.add_typer(proof_cmd.app, name="proof")
+app.add_typer(note_cmd.app, name="note")
+app.add_typer(ledger_cmd.app, name="ledger")
 
 # Each stage's commands live in their own module and are mounted here.
 # (policy, keys, proof, ledger, note, witness, receipt, selftest, serve are added

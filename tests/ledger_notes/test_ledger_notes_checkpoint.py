@@ -1,0 +1,288 @@
+"""tlog-checkpoint bodies, tlog-cosignatures (0x04, 0x06, 0xff ML-DSA-65) and the checkpointer."""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import json
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from rsrp.errors import ConfigError, LedgerError
+from rsrp.ledger import (
+    Checkpoint,
+    CosignatureSigner,
+    MalformedCheckpointError,
+    MemoryTree,
+    OriginMismatchError,
+    SignatureInvalidError,
+    cosignature_timestamp,
+    generate_key,
+    hash_leaf,
+    open_checkpoint,
+    open_note,
+    parse_checkpoint,
+    parse_note,
+    sign_note,
+    signer_from_skey,
+    verifier_from_vkey,
+)
+from rsrp.ledger._checkpointer import Checkpointer, CheckpointerPolicy, InconsistentTreeError
+from rsrp.ledger._cosignature import ED25519, MLDSA44, MLDSA65, cosigned_message
+
+VECTORS = Path(__file__).parent.parent / "vectors"
+ORIGIN = "rsrp.example/FR"
+ROOT = hashlib.sha256(b"root").digest()
+B64ROOT = base64.b64encode(ROOT).decode()
+
+
+def load(name: str) -> dict[str, Any]:
+    data: dict[str, Any] = json.loads((VECTORS / name).read_text(encoding="utf-8"))
+    return data
+
+
+# --- checkpoint body ---------------------------------------------------------------------
+
+
+def test_checkpoint_body_round_trip() -> None:
+    cp = Checkpoint(ORIGIN, 20852163, ROOT, ("ext one",))
+    assert cp.body() == f"{ORIGIN}\n20852163\n{B64ROOT}\next one\n"
+    assert parse_checkpoint(cp.body()) == cp
+
+
+def test_spec_example_checkpoint_parses() -> None:
+    body = "example.com/behind-the-sofa\n20852163\nCsUYapGGPo4dkMgIAUqom/Xajj7h2fB2MPA3j2jxq2I=\n"
+    cp = parse_checkpoint(body)
+    assert (cp.origin, cp.size) == ("example.com/behind-the-sofa", 20852163)
+
+
+@pytest.mark.parametrize(
+    "size",
+    [
+        "+3",
+        "1_000",
+        " 3",
+        "3 ",
+        "03",
+        "-1",
+        "",
+        "0x10",
+        "\uff11\uff12",  # fullwidth digits: int() accepts them
+        "3.0",
+        "1e3",
+        "18446744073709551616",
+    ],
+    ids=repr,
+)
+def test_checkpoint_size_must_be_canonical_decimal(size: str) -> None:
+    with pytest.raises(MalformedCheckpointError):
+        parse_checkpoint(f"{ORIGIN}\n{size}\n{B64ROOT}\n")
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        f"{ORIGIN}\n5\n{B64ROOT}",  # no final newline
+        f"{ORIGIN}\n5\n",  # two lines
+        f"\n5\n{B64ROOT}\n",  # empty origin
+        f"{ORIGIN}\n5\n{B64ROOT}\n\next\n",  # empty extension line
+        f"{ORIGIN}\n5\n{B64ROOT[:-1]}\n",  # bad base64
+        f"{ORIGIN}\n5\n{base64.b64encode(ROOT[:31]).decode()}\n",  # 31-byte root
+        f"{ORIGIN}\n0\n{B64ROOT}\n",  # size 0 with a non-empty-tree root
+        f"{ORIGIN}\n5\n {B64ROOT}\n",
+        f"{'o' * 256}\n5\n{B64ROOT}\n",  # origin longer than 255 bytes
+    ],
+    ids=lambda b: repr(b[-30:]),
+)
+def test_checkpoint_malformed(body: str) -> None:
+    with pytest.raises(MalformedCheckpointError):
+        parse_checkpoint(body)
+
+
+def test_checkpoint_empty_tree() -> None:
+    empty = base64.b64encode(hashlib.sha256(b"").digest()).decode()
+    assert parse_checkpoint(f"{ORIGIN}\n0\n{empty}\n").size == 0
+
+
+def test_open_checkpoint_checks_origin() -> None:
+    skey, vkey = generate_key(ORIGIN)
+    note = sign_note(Checkpoint(ORIGIN, 1, ROOT).body(), [signer_from_skey(skey)])
+    assert open_checkpoint(note, ORIGIN, [verifier_from_vkey(vkey)]).checkpoint.size == 1
+    with pytest.raises(OriginMismatchError):
+        open_checkpoint(note, "rsrp.example/DE", [verifier_from_vkey(vkey)])
+
+
+# --- cosignatures ------------------------------------------------------------------------
+
+
+def test_torchwood_mldsa44_vector() -> None:
+    v = load("c2sp-tlog-cosignature-mldsa44-torchwood.json")
+    verifier = verifier_from_vkey(v["vkey"])
+    n = open_note(v["note"].encode(), [verifier])
+    assert cosignature_timestamp(n.verified[0]) == 0
+    cp = parse_checkpoint(n.text)
+    assert cp.root_hash == hash_leaf(v["root_is_rfc6962_leaf_hash_of"].encode())
+    # Our signer derives the same key (same vkey) from the published seed and
+    # produces cosignatures the same verifier accepts (ML-DSA signing is hedged,
+    # so the bytes differ run to run).
+    signer = CosignatureSigner(MLDSA44, v["origin"], bytes.fromhex(v["seed_hex"]), lambda: 0)
+    assert signer.key_id == verifier.key_id
+    ours = sign_note(n.text, [signer])
+    open_note(ours, [verifier])
+
+
+def test_spec_ed25519_cosignature_line_carries_the_spec_timestamp() -> None:
+    # tlog-cosignature's example line for witness.example.com/w1 and its "time 1679315147".
+    line = (
+        "— witness.example.com/w1 jWbPPwAAAABkGFDLEZMHwSRaJNiIDoe9DYn/zXcrtPHeolMI5OWXEh"
+        "ZCB9dlrDJsX3b2oyin1nPZqhf5nNo0xUe+mbIUBkBIfZ+qnA==\n"
+    )
+    note = parse_note(("a\n\n" + line).encode())
+    assert cosignature_timestamp(note.signatures[0]) == 1679315147
+    assert len(note.signatures[0].signature) == 8 + 64
+
+
+@pytest.mark.parametrize("kind", [ED25519, MLDSA44, MLDSA65], ids=lambda k: k.label)
+def test_cosignature_round_trip_and_tamper(kind: Any) -> None:
+    signer = CosignatureSigner(kind, "witness.example/w1", b"\x07" * 32, lambda: 1679315147)
+    body = Checkpoint(ORIGIN, 7, ROOT).body()
+    note = sign_note(body, [signer])
+    n = open_note(note, [signer.verifier()])
+    assert cosignature_timestamp(n.verified[0]) == 1679315147
+    # The vkey form round-trips to the same verifier.
+    pub = kind.type_bytes + signer.public_key
+    from rsrp.ledger._note_keys import format_vkey
+
+    v2 = verifier_from_vkey(format_vkey(signer.name, pub))
+    assert v2.key_id == signer.key_id
+    open_note(note, [v2])
+    # Changing the timestamp, the size, or the root breaks it.
+    sig = n.verified[0]
+    forged_ts = (1679315148).to_bytes(8, "big") + sig.signature[8:]
+    with pytest.raises(SignatureInvalidError):
+        v2.verify(body.encode(), forged_ts)
+    with pytest.raises(SignatureInvalidError):
+        v2.verify(Checkpoint(ORIGIN, 8, ROOT).body_bytes(), sig.signature)
+    with pytest.raises(SignatureInvalidError):
+        v2.verify(body.encode(), sig.signature[:-1])
+
+
+def test_mldsa_cosignature_ignores_extension_lines_ed25519_does_not() -> None:
+    ml = CosignatureSigner(MLDSA44, "w", b"\x01" * 32, lambda: 5)
+    ed = CosignatureSigner(ED25519, "w", b"\x01" * 32, lambda: 5)
+    base, ext = Checkpoint(ORIGIN, 3, ROOT), Checkpoint(ORIGIN, 3, ROOT, ("x",))
+    ml.verifier().verify(ext.body_bytes(), ml.sign(base.body_bytes()))
+    with pytest.raises(SignatureInvalidError):
+        ed.verifier().verify(ext.body_bytes(), ed.sign(base.body_bytes()))
+
+
+def test_cosigned_message_layout() -> None:
+    msg = cosigned_message("w", 0x0102, Checkpoint("o", 9, ROOT))
+    assert msg == (
+        b"subtree/v1\n\x00" + b"\x01w" + (0x0102).to_bytes(8, "big") + b"\x01o"
+        b"" + (0).to_bytes(8, "big") + (9).to_bytes(8, "big") + ROOT
+    )
+
+
+def test_timestamp_over_2_63_refused() -> None:
+    signer = CosignatureSigner(ED25519, "w", b"\x01" * 32, lambda: 2**63)
+    with pytest.raises(LedgerError):
+        signer.sign(Checkpoint(ORIGIN, 3, ROOT).body_bytes())
+
+
+@pytest.mark.parametrize(
+    "key_type", ["cosignature-ed25519", "cosignature-mldsa44", "cosignature-mldsa65"]
+)
+def test_generate_cosigner_keys(key_type: str) -> None:
+    skey, vkey = generate_key("witness.example/w9", key_type)
+    note = sign_note(Checkpoint(ORIGIN, 1, ROOT).body(), [signer_from_skey(skey)])
+    open_note(note, [verifier_from_vkey(vkey)])
+
+
+# --- checkpointer ------------------------------------------------------------------------
+
+
+class ListCheckpointStore:
+    """In-memory stand-in for ledger-core's checkpoints table (same two methods)."""
+
+    def __init__(self) -> None:
+        self.notes: list[tuple[int, bytes]] = []
+
+    def latest_checkpoint(self) -> bytes | None:
+        return self.notes[-1][1] if self.notes else None
+
+    def store_checkpoint(self, size: int, note: bytes) -> None:
+        self.notes.append((size, note))
+
+
+def _log_keys() -> tuple[list[Any], list[Any]]:
+    skey, vkey = generate_key(ORIGIN)
+    ml_skey, ml_vkey = generate_key(ORIGIN, "cosignature-mldsa44")
+    return (
+        [signer_from_skey(skey), signer_from_skey(ml_skey)],
+        [verifier_from_vkey(vkey), verifier_from_vkey(ml_vkey)],
+    )
+
+
+def test_checkpointer_cadence_entries_and_time() -> None:
+    signers, verifiers = _log_keys()
+    tree, store = MemoryTree(), ListCheckpointStore()
+    now = [0]
+    cp = Checkpointer(
+        ORIGIN, tree, store, signers, verifiers, CheckpointerPolicy(3, 100), lambda: now[0]
+    )
+    assert cp.maybe_checkpoint() is None
+    tree.append_leaf_hashes([hash_leaf(b"a"), hash_leaf(b"b")])
+    assert cp.maybe_checkpoint() is None  # 2 < 3 entries, 0 ms elapsed
+    now[0] = 100
+    first = cp.maybe_checkpoint()
+    assert first is not None and first.checkpoint.size == 2
+    assert len(first.note.verified) == 2  # Ed25519 note signature + ML-DSA-44 cosignature
+    tree.append_leaf_hashes([hash_leaf(bytes([i])) for i in range(3)])
+    second = cp.maybe_checkpoint()  # 3 new entries: due at once
+    assert second is not None and second.checkpoint.size == 5
+    assert [s for s, _ in store.notes] == [2, 5]
+
+
+def test_checkpointer_refuses_fork_rollback_and_tampered_store() -> None:
+    signers, verifiers = _log_keys()
+    tree = MemoryTree.from_entries([b"a", b"b", b"c"])
+    store = ListCheckpointStore()
+    Checkpointer(ORIGIN, tree, store, signers, verifiers).checkpoint()
+    # Same size, different history.
+    fork = MemoryTree.from_entries([b"a", b"b", b"X"])
+    with pytest.raises(InconsistentTreeError, match="fork"):
+        Checkpointer(ORIGIN, fork, store, signers, verifiers).checkpoint()
+    # Larger, but not an extension of the signed tree.
+    longer_fork = MemoryTree.from_entries([b"a", b"X", b"c", b"d"])
+    with pytest.raises(InconsistentTreeError, match="not consistent"):
+        Checkpointer(ORIGIN, longer_fork, store, signers, verifiers).checkpoint()
+    # Smaller.
+    with pytest.raises(InconsistentTreeError, match="rollback"):
+        Checkpointer(
+            ORIGIN, MemoryTree.from_entries([b"a"]), store, signers, verifiers
+        ).checkpoint()
+    assert len(store.notes) == 1  # nothing inconsistent was ever signed or stored
+    # A stored checkpoint that does not verify with the log's keys is not trusted.
+    store.notes[-1] = (3, store.notes[-1][1].replace(b"\n3\n", b"\n4\n"))
+    with pytest.raises(InconsistentTreeError, match="does not verify"):
+        Checkpointer(ORIGIN, tree, store, signers, verifiers)
+
+
+def test_checkpointer_extension_is_signed() -> None:
+    signers, verifiers = _log_keys()
+    tree, store = MemoryTree.from_entries([b"a", b"b", b"c"]), ListCheckpointStore()
+    c = Checkpointer(ORIGIN, tree, store, signers, verifiers)
+    c.checkpoint()
+    tree.append_leaf_hashes([hash_leaf(b"d")])
+    assert (
+        c.checkpoint().checkpoint.root_hash
+        == MemoryTree.from_entries([b"a", b"b", b"c", b"d"]).root()
+    )
+
+
+def test_checkpointer_policy_refuses_zero() -> None:
+    with pytest.raises(ConfigError):
+        CheckpointerPolicy(0, 10)
