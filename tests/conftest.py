@@ -1,3 +1,5 @@
 """Shared fixtures: real servers and tokens started by the project's own code."""
 
-pytest_plugins: list[str] = []
+pytest_plugins: list[str] = [
+    "tests.fixtures.tsa",
+]
