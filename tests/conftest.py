@@ -1,5 +1,6 @@
 """Shared fixtures: real servers and tokens started by the project's own code."""
 
 pytest_plugins: list[str] = [
+    "tests.fixtures.postgres",
     "tests.fixtures.tsa",
 ]
