@@ -2,5 +2,6 @@
 
 pytest_plugins: list[str] = [
     "tests.fixtures.postgres",
+    "tests.fixtures.softhsm",
     "tests.fixtures.tsa",
 ]

@@ -4,7 +4,10 @@ from __future__ import annotations
 
 import typer
 
+from rsrp.cli import keys as keys_cmd
 from rsrp.cli import note as note_cmd
+from rsrp.cli import policy as policy_cmd
+from rsrp.cli import proof as proof_cmd
 from rsrp.cli import run as run_cmd
 from rsrp.cli._errors import exit_on_rsrp_error
 
@@ -19,6 +22,9 @@ app = typer.Typer(
 )
 
 app.command("run", help="Run the main job on embedded defaults (see README).")(run_cmd.run)
+app.add_typer(keys_cmd.app, name="keys")
+app.add_typer(policy_cmd.app, name="policy")
+app.add_typer(proof_cmd.app, name="proof")
 app.add_typer(note_cmd.app, name="note")
 
 # Each stage's commands live in their own module and are mounted here.
