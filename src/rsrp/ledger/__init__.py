@@ -92,6 +92,7 @@ from rsrp.ledger._checkpointer import (
     CheckpointerPolicy,
     CheckpointStore,
     InconsistentTreeError,
+    LogView,
     TreeView,
 )
 from rsrp.ledger._cosignature import (
@@ -121,6 +122,22 @@ from rsrp.ledger._note_errors import (
 )
 from rsrp.ledger._note_keys import Ed25519NoteSigner, Ed25519NoteVerifier
 from rsrp.ledger._note_registry import generate_key, signer_from_skey, verifier_from_vkey
+from rsrp.ledger._receipt import NotCoveredError, VerifiedReceipt, build_receipt, verify_receipt
+from rsrp.ledger._receipt_format import (
+    MalformedReceiptError,
+    Receipt,
+    TlogProof,
+    parse_receipt,
+    parse_tlog_proof,
+)
+from rsrp.ledger._timestamp import (
+    TimestampError,
+    TimestampToken,
+    TimestampUnavailableError,
+    TimestampVerificationError,
+    request_timestamp,
+    verify_timestamp,
+)
 from rsrp.ledger._witness import AddCheckpointRequest, Witness
 from rsrp.ledger._witness_errors import (
     CheckpointSignatureError,
@@ -158,10 +175,13 @@ __all__ += [
     "ForkError",
     "InconsistentCheckpointError",
     "InconsistentTreeError",
+    "LogView",
     "MalformedCheckpointError",
     "MalformedKeyError",
     "MalformedNoteError",
+    "MalformedReceiptError",
     "MalformedRequestError",
+    "NotCoveredError",
     "Note",
     "NoteError",
     "NoteSignature",
@@ -169,14 +189,21 @@ __all__ += [
     "NoteVerifier",
     "OldSizeConflictError",
     "OriginMismatchError",
+    "Receipt",
     "RollbackError",
     "SignatureInvalidError",
     "SignedCheckpoint",
     "Threshold",
+    "TimestampError",
+    "TimestampToken",
+    "TimestampUnavailableError",
+    "TimestampVerificationError",
+    "TlogProof",
     "TreeView",
     "UnknownKeyError",
     "UnknownLogError",
     "VerifiedNote",
+    "VerifiedReceipt",
     "Witness",
     "WitnessEndpoint",
     "WitnessError",
@@ -187,6 +214,7 @@ __all__ += [
     "WitnessUnavailableError",
     "all_of",
     "any_of",
+    "build_receipt",
     "collect_cosignatures",
     "cosignature_timestamp",
     "generate_key",
@@ -194,10 +222,15 @@ __all__ += [
     "open_note",
     "parse_checkpoint",
     "parse_note",
+    "parse_receipt",
+    "parse_tlog_proof",
     "request_cosignatures",
+    "request_timestamp",
     "sign_note",
     "signer_from_skey",
     "verifier_from_vkey",
+    "verify_receipt",
+    "verify_timestamp",
     "verify_witnesses",
 ]
 # --- end ledger-notes exports --------------------------------------------------------
