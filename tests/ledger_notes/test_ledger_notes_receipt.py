@@ -8,6 +8,8 @@ from typing import Any
 
 import pytest
 from tests.fixtures.tsa import LocalTSA
+from tests.ledger_notes.ledger_notes_helpers import ORIGIN, make_witness
+from tests.ledger_notes.ledger_notes_helpers import envelopes as make_envelopes
 
 from rsrp.errors import LedgerError, ProofError
 from rsrp.ledger import (
@@ -35,24 +37,19 @@ from rsrp.ledger._receipt_format import (
     parse_tlog_proof,
 )
 from rsrp.ledger._timestamp import TimestampVerificationError, request_timestamp
-from rsrp.ledger._witness import AddCheckpointRequest, Witness, format_add_checkpoint
-from rsrp.ledger._witness_policy import Threshold, WitnessKey
-from rsrp.ledger._witness_state import WitnessState
-from rsrp.policy.decision import Outcome
+from rsrp.ledger._witness import AddCheckpointRequest, format_add_checkpoint
+from rsrp.ledger._witness_policy import Threshold
 from rsrp.proof import (
-    Ed25519Signer,
     Ed25519Verifier,
     KeyEntry,
     StaticKeyring,
     ed25519_from_secret,
-    sign_v1,
 )
 
 VECTORS = Path(__file__).parent.parent / "vectors"
 SUMDB: dict[str, Any] = json.loads(
     (VECTORS / "c2sp-tlog-proof-sumdb-tessera.json").read_text(encoding="utf-8")
 )
-ORIGIN = "rsrp.example/FR"
 
 
 # --- the published sum.golang.org tlog-proof ----------------------------------------------
@@ -121,35 +118,10 @@ def test_tlog_proof_header_forms() -> None:
 # --- end to end on a real log -----------------------------------------------------------
 
 
-def _envelopes(n: int) -> tuple[list[bytes], StaticKeyring]:
-    key = ed25519_from_secret(b"receipt-test", "hkdf")
-    signer = Ed25519Signer(key, "fr-decisions")
-    out = [
-        sign_v1(
-            signer,
-            runtime_version=(0, 1, 0),
-            policy_hash=bytes([i]) * 32,
-            bytecode_hash=b"\x22" * 32,
-            input_hash=b"\x33" * 32,
-            state_hash=b"\x44" * 32,
-            decision=Outcome.ALLOW if i % 2 else Outcome.BLOCK,
-        ).to_bytes()
-        for i in range(n)
-    ]
-    return out, StaticKeyring([KeyEntry(Ed25519Verifier(key.public_key(), "fr-decisions"))])
-
-
-def _witness(tmp_path: Path, name: str, log_vkey: str) -> tuple[Witness, WitnessKey]:
-    skey, vkey = generate_key(name, "cosignature-mldsa44")
-    state = WitnessState(tmp_path / f"{name.replace('/', '_')}.db")
-    w = Witness(state, [signer_from_skey(skey)], {ORIGIN: [verifier_from_vkey(log_vkey)]})
-    return w, WitnessKey(name, (verifier_from_vkey(vkey),))
-
-
 def test_receipt_end_to_end_offline(tmp_path: Path, tsa: LocalTSA) -> None:
     skey, vkey = generate_key(ORIGIN)
-    envelopes, keyring = _envelopes(7)
-    witnesses = [_witness(tmp_path, f"witness.example/w{i}", vkey) for i in range(3)]
+    envelopes, keyring = make_envelopes(7)
+    witnesses = [make_witness(tmp_path, f"witness.example/w{i}", vkey)[:2] for i in range(3)]
     with Log.open(tmp_path / "log.db") as log:
         log.append_many(envelopes)
         c = Checkpointer(
@@ -191,7 +163,7 @@ def test_receipt_end_to_end_offline(tmp_path: Path, tsa: LocalTSA) -> None:
 
 def test_receipt_mutations_fail_closed(tmp_path: Path) -> None:
     skey, vkey = generate_key(ORIGIN)
-    envelopes, keyring = _envelopes(5)
+    envelopes, keyring = make_envelopes(5)
     with Log.open(tmp_path / "log.db") as log:
         log.append_many(envelopes)
         Checkpointer(ORIGIN, log, [signer_from_skey(skey)], [verifier_from_vkey(vkey)]).checkpoint()
