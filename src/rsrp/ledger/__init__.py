@@ -121,6 +121,7 @@ from rsrp.ledger._note_errors import (
     UnknownKeyError,
 )
 from rsrp.ledger._note_keys import Ed25519NoteSigner, Ed25519NoteVerifier
+from rsrp.ledger._note_keystore import KeyStoreCosigner, KeyStoreNoteSigner
 from rsrp.ledger._note_registry import generate_key, signer_from_skey, verifier_from_vkey
 from rsrp.ledger._receipt import NotCoveredError, VerifiedReceipt, build_receipt, verify_receipt
 from rsrp.ledger._receipt_format import (
@@ -175,6 +176,8 @@ __all__ += [
     "ForkError",
     "InconsistentCheckpointError",
     "InconsistentTreeError",
+    "KeyStoreCosigner",
+    "KeyStoreNoteSigner",
     "LogView",
     "MalformedCheckpointError",
     "MalformedKeyError",
