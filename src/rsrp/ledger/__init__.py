@@ -87,6 +87,7 @@ from rsrp.ledger._checkpoint import (
     open_checkpoint,
     parse_checkpoint,
 )
+from rsrp.ledger._checkpoint_audit import checkpoint_note_verifier
 from rsrp.ledger._checkpointer import (
     Checkpointer,
     CheckpointerPolicy,
@@ -156,6 +157,7 @@ from rsrp.ledger._witness_http import (
     WitnessEndpoint,
     WitnessServer,
     collect_cosignatures,
+    publish_checkpoint,
     request_cosignatures,
 )
 from rsrp.ledger._witness_policy import Threshold, WitnessKey, all_of, any_of, verify_witnesses
@@ -218,6 +220,7 @@ __all__ += [
     "all_of",
     "any_of",
     "build_receipt",
+    "checkpoint_note_verifier",
     "collect_cosignatures",
     "cosignature_timestamp",
     "generate_key",
@@ -227,6 +230,7 @@ __all__ += [
     "parse_note",
     "parse_receipt",
     "parse_tlog_proof",
+    "publish_checkpoint",
     "request_cosignatures",
     "request_timestamp",
     "sign_note",
