@@ -33,6 +33,7 @@ __all__ = [
     "open_note",
     "parse_note",
     "sign_note",
+    "split_header_block",
 ]
 
 #: Go's note.Open rejects more than 100 signature lines; the spec requires >= 16.
@@ -73,6 +74,24 @@ def b64decode_strict(text: str, what: str = "base64") -> bytes:
     if base64.b64encode(raw).decode("ascii") != text:
         raise MalformedNoteError(f"{what} is not canonical base64")
     return raw
+
+
+def split_header_block(
+    data: bytes, what: str, limit: int, error: type[Exception] = MalformedNoteError
+) -> tuple[list[str], bytes]:
+    """Split ``ASCII lines, empty line, rest`` (tlog-witness requests, tlog-proofs, receipts).
+
+    Raises ``error`` on an oversized input, a missing empty line or non-ASCII header.
+    """
+    if len(data) > limit:
+        raise error(f"{what} is larger than {limit} bytes")
+    head, sep, rest = data.partition(_SIG_SPLIT)
+    if not sep:
+        raise error(f"{what} has no empty line after its header lines")
+    try:
+        return head.decode("ascii").split("\n"), rest
+    except UnicodeDecodeError as e:
+        raise error(f"{what} header lines must be ASCII") from e
 
 
 @dataclass(frozen=True, slots=True)

@@ -27,7 +27,13 @@ from dataclasses import dataclass
 from rsrp.errors import LedgerError
 from rsrp.ledger._checkpoint import parse_decimal
 from rsrp.ledger._errors import CheckpointError
-from rsrp.ledger._note import MAX_NOTE_SIZE, Note, b64decode_strict, parse_note
+from rsrp.ledger._note import (
+    MAX_NOTE_SIZE,
+    Note,
+    b64decode_strict,
+    parse_note,
+    split_header_block,
+)
 
 __all__ = [
     "RECEIPT_HEADER",
@@ -89,15 +95,7 @@ class TlogProof:
 
 def parse_tlog_proof(data: bytes) -> TlogProof:
     """Parse a tlog-proof strictly (c2sp.org/tlog-proof §Format)."""
-    if len(data) > MAX_RECEIPT:
-        raise MalformedReceiptError("tlog-proof is too large")
-    head, sep, checkpoint = data.partition(b"\n\n")
-    if not sep:
-        raise MalformedReceiptError("tlog-proof has no empty line before the checkpoint")
-    try:
-        lines = head.decode("ascii").split("\n")
-    except UnicodeDecodeError as e:
-        raise MalformedReceiptError("tlog-proof header lines must be ASCII") from e
+    lines, checkpoint = split_header_block(data, "tlog-proof", MAX_RECEIPT, MalformedReceiptError)
     if lines[0] != TLOG_PROOF_HEADER:
         raise MalformedReceiptError(f"first line must be {TLOG_PROOF_HEADER!r}")
     rest = lines[1:]
@@ -138,15 +136,7 @@ class Receipt:
 
 def parse_receipt(data: bytes) -> Receipt:
     """Parse an rsrp receipt strictly; the inverse of :meth:`Receipt.to_bytes`."""
-    if len(data) > MAX_RECEIPT:
-        raise MalformedReceiptError(f"receipt is larger than {MAX_RECEIPT} bytes")
-    head, sep, tail = data.partition(b"\n\n")
-    if not sep:
-        raise MalformedReceiptError("receipt has no empty line before the tlog-proof")
-    try:
-        lines = head.decode("ascii").split("\n")
-    except UnicodeDecodeError as e:
-        raise MalformedReceiptError("receipt header lines must be ASCII") from e
+    lines, tail = split_header_block(data, "receipt", MAX_RECEIPT, MalformedReceiptError)
     if lines[0] != RECEIPT_HEADER:
         raise MalformedReceiptError(f"first line must be {RECEIPT_HEADER!r}")
     if len(lines) not in (2, 3) or not lines[1].startswith("envelope "):

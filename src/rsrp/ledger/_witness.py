@@ -26,6 +26,7 @@ from rsrp.ledger._note import (
     open_note,
     parse_note,
     sign_note,
+    split_header_block,
 )
 from rsrp.ledger._note_errors import NoteError
 from rsrp.ledger._verify import verify_consistency
@@ -70,15 +71,7 @@ def format_add_checkpoint(req: AddCheckpointRequest) -> bytes:
 
 def parse_add_checkpoint(body: bytes) -> AddCheckpointRequest:
     """Parse an add-checkpoint body strictly; any deviation is a 400."""
-    if len(body) > _MAX_REQUEST:
-        raise MalformedRequestError(f"request is larger than {_MAX_REQUEST} bytes")
-    head, sep, note = body.partition(b"\n\n")
-    if not sep:
-        raise MalformedRequestError("request has no empty line before the checkpoint")
-    try:
-        lines = head.decode("ascii").split("\n")
-    except UnicodeDecodeError as e:
-        raise MalformedRequestError("old size and proof lines must be ASCII") from e
+    lines, note = split_header_block(body, "request", _MAX_REQUEST, MalformedRequestError)
     first, proof_lines = lines[0], lines[1:]
     if not first.startswith("old "):
         raise MalformedRequestError("first line must be 'old <size>'")
