@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 from pathlib import Path
 from typing import Any
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from tests.fixtures.tsa import LocalTSA
 from tests.ledger_notes.ledger_notes_helpers import ORIGIN, make_witness
 from tests.ledger_notes.ledger_notes_helpers import envelopes as make_envelopes
@@ -37,7 +40,11 @@ from rsrp.ledger._receipt_format import (
     parse_tlog_proof,
 )
 from rsrp.ledger._timestamp import TimestampVerificationError, request_timestamp
-from rsrp.ledger._witness import AddCheckpointRequest, format_add_checkpoint
+from rsrp.ledger._witness import (
+    AddCheckpointRequest,
+    format_add_checkpoint,
+    parse_add_checkpoint,
+)
 from rsrp.ledger._witness_policy import Threshold
 from rsrp.proof import (
     Ed25519Verifier,
@@ -188,3 +195,27 @@ def test_receipt_mutations_fail_closed(tmp_path: Path) -> None:
     # The signed root is the root of exactly the logged envelopes.
     root = parse_checkpoint(parse_note(r.proof.checkpoint).text).root_hash
     assert MemoryTree.from_entries(envelopes).root() == root
+
+
+# --- hostile input (hypothesis) ------------------------------------------------------------
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.binary(max_size=600))
+def test_hypothesis_parsers_fail_closed(data: bytes) -> None:
+    for parse in (parse_receipt, parse_tlog_proof, parse_add_checkpoint):
+        with contextlib.suppress(LedgerError):
+            parse(data)
+
+
+@settings(max_examples=150, deadline=None)
+@given(st.lists(st.sampled_from(SUMDB["proof"].split("\n")), max_size=40))
+def test_hypothesis_shuffled_sumdb_lines_never_verify_wrongly(lines: list[str]) -> None:
+    data = "\n".join(lines).encode()
+    try:
+        proof = parse_tlog_proof(data)
+        v = verify_receipt(Receipt(SUMDB["leaf"].encode(), proof), [SUMDB["vkey"]], None)
+    except LedgerError:
+        return
+    # Only a rearrangement that is the original proof may verify.
+    assert data == SUMDB["proof"].encode() and v.index == SUMDB["index"]
