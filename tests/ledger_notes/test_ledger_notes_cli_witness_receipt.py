@@ -2,14 +2,26 @@
 
 from __future__ import annotations
 
+import os
+import subprocess
+import sys
 from pathlib import Path
 
+import httpx
 from tests.fixtures.tsa import LocalTSA
 from tests.ledger_notes.ledger_notes_helpers import ORIGIN, envelopes, write_keyring_dir
 from typer.testing import CliRunner
 
 from rsrp.cli.main import app
-from rsrp.ledger import Checkpoint, Log, MemoryTree, generate_key, sign_note, signer_from_skey
+from rsrp.ledger import (
+    Checkpoint,
+    Log,
+    MemoryTree,
+    generate_key,
+    open_note,
+    sign_note,
+    signer_from_skey,
+)
 from rsrp.ledger._checkpointer import Checkpointer
 from rsrp.ledger._note_registry import verifier_from_vkey
 from rsrp.ledger._timestamp import request_timestamp
@@ -109,3 +121,45 @@ def test_receipt_build_and_verify_cli(tmp_path: Path, tsa: LocalTSA) -> None:
     assert runner.invoke(app, ["receipt", "verify", str(receipt), "--vkey", other]).exit_code == 1
     missing = runner.invoke(app, ["receipt", "build", str(db), "4"])
     assert missing.exit_code == 1 and "not covered" in missing.stderr
+
+
+def test_witness_serve_cli_process(tmp_path: Path) -> None:
+    """`rsrp witness serve` as a real process on a free loopback port."""
+    log_skey, log_vkey = generate_key(ORIGIN)
+    w_skey, w_vkey = generate_key("witness.example/proc", "cosignature-mldsa44")
+    (tmp_path / "w.skey").write_text(w_skey)
+    env = {**os.environ, "PYTHONPATH": str(Path(__file__).parents[2] / "src")}
+    proc = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "rsrp",
+            "witness",
+            "serve",
+            "--state",
+            str(tmp_path / "w.db"),
+            "--skey-file",
+            str(tmp_path / "w.skey"),
+            "--log-vkey",
+            log_vkey,
+            "--port",
+            "0",
+        ],
+        stderr=subprocess.PIPE,
+        env=env,
+    )
+    try:
+        assert proc.stderr is not None
+        line = proc.stderr.readline().decode()
+        assert line.startswith("witness listening on http://127.0.0.1:"), line
+        url = line.split()[-1]
+        tree = MemoryTree.from_entries([b"a", b"b", b"c"])
+        r = httpx.post(f"{url}/add-checkpoint", content=_request(log_skey, tree, 0), timeout=10)
+        assert r.status_code == 200
+        note = sign_note(Checkpoint(ORIGIN, 3, tree.root()).body(), [signer_from_skey(log_skey)])
+        open_note(note + r.content, [verifier_from_vkey(w_vkey)])
+        again = httpx.post(f"{url}/add-checkpoint", content=_request(log_skey, tree, 0), timeout=10)
+        assert (again.status_code, again.text) == (409, "3\n")
+    finally:
+        proc.terminate()
+        proc.wait(timeout=10)
