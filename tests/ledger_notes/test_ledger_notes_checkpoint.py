@@ -310,3 +310,19 @@ def test_checkpointer_extension_is_signed_and_timestamped(tmp_path: Path, tsa: L
 def test_checkpointer_policy_refuses_zero() -> None:
     with pytest.raises(ConfigError):
         CheckpointerPolicy(0, 10)
+
+
+def test_ed25519_cosignature_matches_spec_message_by_hand() -> None:
+    """Oracle from tlog-cosignature §Ed25519 signed message, assembled by hand."""
+    from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+
+    seed = b"\x09" * 32
+    body = "example.com/behind-the-sofa\n20852163\nCsUYapGGPo4dkMgIAUqom/Xajj7h2fB2MPA3j2jxq2I=\n"
+    signer = CosignatureSigner(ED25519, "witness.example.com/w1", seed, lambda: 1679315147)
+    sig = signer.sign(body.encode())
+    assert sig[:8] == (1679315147).to_bytes(8, "big")
+    message = b"cosignature/v1\ntime 1679315147\n" + body.encode()
+    pub = Ed25519PrivateKey.from_private_bytes(seed).public_key()
+    pub.verify(sig[8:], message)  # raises if our message differs from the spec's
+    expected_id = hashlib.sha256(b"witness.example.com/w1\n\x04" + pub.public_bytes_raw()).digest()
+    assert signer.key_id == int.from_bytes(expected_id[:4], "big")
