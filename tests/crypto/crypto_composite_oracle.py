@@ -9,13 +9,14 @@ all 18 composite vectors, not just the one rsrp ships, and cross-check ours.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec, ed448, ed25519, mldsa, padding, rsa
 
 PREFIX = bytes.fromhex("436F6D706F73697465416C676F726974686D5369676E61747572657332303235")
 
-MLDSA = {
+MLDSA: dict[int, tuple[Any, int, int]] = {
     44: (mldsa.MLDSA44PublicKey, 1312, 2420),
     65: (mldsa.MLDSA65PublicKey, 1952, 3309),
     87: (mldsa.MLDSA87PublicKey, 2592, 4627),

@@ -18,6 +18,7 @@ from rsrp.proof import (
     SignatureInvalidError,
     SigningFailedError,
     sign_decision,
+    sign_decision_v1,
     verify_envelope,
 )
 
@@ -78,3 +79,17 @@ def test_cli_verify_with_keys_export(
     )
     assert result.exit_code == 0, result.output
     assert f"signed by {key_id}" in result.output
+
+
+def test_v1_with_store_ed25519_key(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A V1 Ed25519 envelope signed in the software store, found by key_id_hash in the export."""
+    monkeypatch.setenv("RSRP_KEYSTORE_PASSPHRASE", "proof integration passphrase")
+    store = open_store(f"file:{tmp_path}/ks?jurisdiction=FR")
+    info = store.generate("ed25519", Purpose.DECISION_SIGNING, test=True)
+    export_public(store, info.key_id, tmp_path / "public")
+    env = sign_decision_v1(
+        gen.CASES[1][3], store.signer(info.key_id), state_hash=canonical_hash({})
+    )
+    verified = verify_envelope(env.to_bytes(), Keyring.load(tmp_path / "public"))
+    assert verified.key_id == info.key_id
+    assert verified.algorithm == "ed25519"
