@@ -332,3 +332,24 @@ def test_ed25519_cosignature_matches_spec_message_by_hand() -> None:
     pub.verify(sig[8:], message)  # raises if our message differs from the spec's
     expected_id = hashlib.sha256(b"witness.example.com/w1\n\x04" + pub.public_bytes_raw()).digest()
     assert signer.key_id == int.from_bytes(expected_id[:4], "big")
+
+
+def test_checkpointer_background_thread_signs_on_time(tmp_path: Path) -> None:
+    import threading
+    import time
+
+    signers, verifiers = _log_keys()
+    with Log.open(tmp_path / "log.db") as log:
+        c = Checkpointer(ORIGIN, log, signers, verifiers, CheckpointerPolicy(10_000, 20))
+        stop = threading.Event()
+        t = threading.Thread(target=c.run, args=(stop, 5), daemon=True)
+        t.start()
+        try:
+            log.append_many([b"x", b"y"])
+            deadline = time.monotonic() + 10
+            while not log.checkpoints() and time.monotonic() < deadline:
+                time.sleep(0.01)
+        finally:
+            stop.set()
+            t.join(timeout=10)
+        assert [cp.size for cp in log.checkpoints()] == [2]

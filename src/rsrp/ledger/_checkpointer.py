@@ -207,6 +207,13 @@ class Checkpointer:
             ) from e
 
     def run(self, stop: threading.Event, poll_ms: int = 10) -> None:
-        """Sign on cadence until ``stop`` is set (for a background thread)."""
+        """Sign on cadence until ``stop`` is set (for a background thread).
+
+        Any failure stops the loop (fail closed: no more checkpoints) after logging it.
+        """
         while not stop.wait(poll_ms / 1000):
-            self.maybe_checkpoint()
+            try:
+                self.maybe_checkpoint()
+            except LedgerError:
+                _log.exception("checkpointer for %s stopped", self.origin)
+                raise
