@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import base64
 import binascii
+import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import Protocol, runtime_checkable
@@ -43,6 +44,7 @@ MAX_NOTE_SIZE = 1_000_000
 
 _SIG_PREFIX = "\u2014 "  # em dash U+2014, space
 _SIG_SPLIT = b"\n\n"
+_CONTROL = re.compile(rb"[\x00-\x09\x0b-\x1f]")
 
 # Go's unicode.IsSpace: Latin-1 spaces plus the Unicode White_Space property.
 _UNICODE_SPACES = frozenset(
@@ -172,9 +174,11 @@ def _check_chars(data: bytes, max_size: int) -> str:
         text = data.decode("utf-8")
     except UnicodeDecodeError as e:
         raise MalformedNoteError("note is not valid UTF-8") from e
-    for c in text:
-        if ord(c) < 0x20 and c != "\n":
-            raise MalformedNoteError(f"note contains control character U+{ord(c):04X}")
+    # UTF-8 never encodes a code point below U+0020 inside a multi-byte sequence, so a
+    # byte scan finds exactly the forbidden characters.
+    bad = _CONTROL.search(data)
+    if bad is not None:
+        raise MalformedNoteError(f"note contains control character U+{bad.group()[0]:04X}")
     return text
 
 
