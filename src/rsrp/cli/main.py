@@ -9,8 +9,10 @@ from rsrp.cli import ledger as ledger_cmd
 from rsrp.cli import note as note_cmd
 from rsrp.cli import policy as policy_cmd
 from rsrp.cli import proof as proof_cmd
+from rsrp.cli import receipt as receipt_cmd
 from rsrp.cli import run as run_cmd
 from rsrp.cli import selftest as selftest_cmd
+from rsrp.cli import witness as witness_cmd
 from rsrp.cli._errors import exit_on_rsrp_error
 
 __all__ = ["app", "main"]
@@ -30,6 +32,8 @@ app.add_typer(policy_cmd.app, name="policy")
 app.add_typer(proof_cmd.app, name="proof")
 app.add_typer(note_cmd.app, name="note")
 app.add_typer(ledger_cmd.app, name="ledger")
+app.add_typer(witness_cmd.app, name="witness")
+app.add_typer(receipt_cmd.app, name="receipt")
 
 # Each stage's commands live in their own module and are mounted here.
 # (policy, keys, proof, ledger, note, witness, receipt, selftest, serve are added
