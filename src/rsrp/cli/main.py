@@ -4,8 +4,11 @@ from __future__ import annotations
 
 import typer
 
+from rsrp.cli import keys as keys_cmd
 from rsrp.cli import policy as policy_cmd
+from rsrp.cli import proof as proof_cmd
 from rsrp.cli import run as run_cmd
+from rsrp.cli import selftest as selftest_cmd
 from rsrp.cli._errors import exit_on_rsrp_error
 
 __all__ = ["app", "main"]
@@ -19,7 +22,10 @@ app = typer.Typer(
 )
 
 app.command("run", help="Run the main job on embedded defaults (see README).")(run_cmd.run)
+app.command("selftest", help="Run the crypto known-answer self-tests.")(selftest_cmd.selftest)
+app.add_typer(keys_cmd.app, name="keys")
 app.add_typer(policy_cmd.app, name="policy")
+app.add_typer(proof_cmd.app, name="proof")
 
 # Each stage's commands live in their own module and are mounted here.
 # (policy, keys, proof, ledger, note, witness, receipt, selftest, serve are added

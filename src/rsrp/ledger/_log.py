@@ -1,0 +1,235 @@
+"""The Log: durable appends with group commit, roots, proofs and checkpoint storage.
+
+Concurrent ``append`` calls are coalesced: each caller queues its entries, and whichever caller
+holds the commit lock (the leader) drains the whole queue into one transaction, then resolves
+every queued caller's result. Nobody gets an index before the transaction that wrote it has
+committed durably, and a failed commit fails every caller in it (fail closed).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import threading
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from rsrp.errors import LedgerError
+from rsrp.ledger._errors import CheckpointError, InvalidSizeError, StorageError
+from rsrp.ledger._proofs import consistency_proof, inclusion_proof, root_at
+from rsrp.ledger._storage import Backend, Checkpoint, StoredEntry
+from rsrp.ledger._tree import NodeId
+from rsrp.ledger.rfc6962 import hash_leaf
+
+__all__ = ["MAX_ENTRY_SIZE", "Log", "open_backend"]
+
+#: C2SP tlog-tiles entry bundles prefix each entry with a big-endian uint16 length.
+MAX_ENTRY_SIZE = 0xFFFF
+
+
+@dataclass(slots=True)
+class _Pending:
+    entries: Sequence[bytes]
+    hashes: list[bytes]
+    done: threading.Event = field(default_factory=threading.Event)
+    first: int = -1
+    error: BaseException | None = None
+
+
+def open_backend(target: str | Path) -> Backend:
+    """A back-end for ``postgresql://…``, ``sqlite:///path`` or a plain SQLite file path."""
+    text = str(target)
+    if text.startswith(("postgresql://", "postgres://")):
+        from rsrp.ledger._postgres import PostgresBackend
+
+        return PostgresBackend(text)
+    if text.startswith("sqlite:///"):
+        text = text.removeprefix("sqlite://")
+    elif text.startswith("sqlite:"):
+        text = text.removeprefix("sqlite:")
+    elif "://" in text:
+        raise StorageError(f"unsupported ledger URL scheme: {text.split('://')[0]}://")
+    from rsrp.ledger._sqlite import SQLiteBackend
+
+    return SQLiteBackend(text)
+
+
+class Log:
+    """An append-only RFC 6962 log over a storage back-end.
+
+    >>> import tempfile, os
+    >>> log = Log.open(os.path.join(tempfile.mkdtemp(), "ledger.db"))
+    >>> log.append(b"first"), log.append_many([b"second", b"third"])
+    (0, range(1, 3))
+    >>> log.size
+    3
+    >>> log.close()
+    """
+
+    def __init__(self, backend: Backend, *, max_batch: int = 50_000) -> None:
+        self.backend = backend
+        self._max_batch = max_batch
+        self._queue: list[_Pending] = []
+        self._qlock = threading.Lock()
+        self._commit_lock = threading.Lock()
+
+    @classmethod
+    def open(cls, target: str | Path) -> Log:
+        return cls(open_backend(target))
+
+    def close(self) -> None:
+        self.backend.close()
+
+    def __enter__(self) -> Log:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    # -- appends -------------------------------------------------------------------------
+    def append(self, entry: bytes) -> int:
+        """Append one entry; return its index once it is durably committed."""
+        return self._submit([entry])[0]
+
+    def append_many(self, entries: Sequence[bytes]) -> range:
+        """Append a batch in one transaction; return its (contiguous) indices once committed."""
+        return self._submit(entries)
+
+    def _submit(self, entries: Sequence[bytes]) -> range:
+        for i, e in enumerate(entries):
+            if not isinstance(e, bytes):
+                raise LedgerError(f"entry {i} must be bytes, got {type(e).__name__}")
+            if len(e) > MAX_ENTRY_SIZE:
+                raise LedgerError(f"entry {i} is {len(e)} bytes, more than {MAX_ENTRY_SIZE}")
+        if not entries:
+            return range(0)
+        mine = _Pending(entries, [hash_leaf(e) for e in entries])  # hashed outside any lock
+        with self._qlock:
+            self._queue.append(mine)
+        while not mine.done.is_set():
+            with self._commit_lock:
+                if not mine.done.is_set():
+                    self._commit_queued()
+        if mine.error is not None:
+            raise mine.error
+        return range(mine.first, mine.first + len(entries))
+
+    def _commit_queued(self) -> None:
+        """Leader: commit everything queued so far (up to ``max_batch`` entries) in one go."""
+        with self._qlock:
+            batch: list[_Pending] = []
+            count = 0
+            while self._queue and (
+                not batch or count + len(self._queue[0].entries) <= self._max_batch
+            ):
+                p = self._queue.pop(0)
+                batch.append(p)
+                count += len(p.entries)
+        try:
+            first = self.backend.append(
+                [e for p in batch for e in p.entries], [h for p in batch for h in p.hashes]
+            )
+        except BaseException as e:
+            err = e if isinstance(e, LedgerError) else StorageError(f"append failed: {e}")
+            for p in batch:
+                p.error = err
+                p.done.set()
+            return
+        for p in batch:
+            p.first = first
+            first += len(p.entries)
+            p.done.set()
+
+    # -- reads ---------------------------------------------------------------------------
+    @property
+    def size(self) -> int:
+        return self.backend.head()[0]
+
+    def head(self) -> tuple[int, bytes]:
+        """The committed (size, root) as stored in the tree head row."""
+        return self.backend.head()
+
+    def get_nodes(self, ids: Sequence[NodeId], /) -> Sequence[bytes]:
+        return self.backend.get_nodes(ids)
+
+    def _size(self, size: int | None) -> int:
+        current = self.size
+        if size is None:
+            return current
+        if not 0 <= size <= current:
+            raise InvalidSizeError(f"tree size {size} is beyond the log's size {current}")
+        return size
+
+    def root(self, size: int | None = None) -> bytes:
+        """RFC 9162 §2.1.1 root of the first ``size`` entries (default: all), O(log n) reads."""
+        return root_at(self.backend, self._size(size))
+
+    def inclusion_proof(self, index: int, size: int | None = None) -> list[bytes]:
+        """RFC 9162 §2.1.3.1 proof for entry ``index`` in the tree of ``size`` (default: all)."""
+        return inclusion_proof(self.backend, index, self._size(size))
+
+    def consistency_proof(self, size1: int, size2: int | None = None) -> list[bytes]:
+        """RFC 9162 §2.1.4.1 proof that tree ``size2`` (default: all) extends tree ``size1``."""
+        return consistency_proof(self.backend, size1, self._size(size2))
+
+    def entry(self, index: int) -> StoredEntry:
+        found = self.backend.read_entries(index, 1)
+        if not found or found[0].index != index or index >= self.size:
+            raise InvalidSizeError(f"no entry {index} in a log of size {self.size}")
+        return found[0]
+
+    # -- checkpoints ---------------------------------------------------------------------
+    def store_checkpoint(
+        self,
+        size: int,
+        root: bytes,
+        note: bytes,
+        *,
+        timestamp_token: bytes | None = None,
+        cosignatures: bytes | None = None,
+        created_at: dt.datetime | None = None,
+    ) -> Checkpoint:
+        """Store the signed ``note`` for tree ``(size, root)``; refuse a root not the log's."""
+        actual = self.root(size)
+        if root != actual:
+            raise CheckpointError(
+                f"checkpoint root for size {size} is {root.hex()}, the log's is {actual.hex()}"
+            )
+        existing = self.backend.checkpoint_at(size)
+        if existing is not None:
+            raise CheckpointError(f"a checkpoint at size {size} is already stored")
+        cp = Checkpoint(
+            size,
+            root,
+            bytes(note),
+            created_at or dt.datetime.now(dt.UTC),
+            timestamp_token,
+            cosignatures,
+        )
+        self.backend.put_checkpoint(cp)
+        return cp
+
+    def update_checkpoint(
+        self,
+        size: int,
+        *,
+        note: bytes | None = None,
+        timestamp_token: bytes | None = None,
+        cosignatures: bytes | None = None,
+    ) -> Checkpoint:
+        """Attach what arrives after signing (more signatures, a timestamp token, cosignatures)."""
+        self.backend.update_checkpoint(size, note, timestamp_token, cosignatures)
+        cp = self.backend.checkpoint_at(size)
+        if cp is None:
+            raise CheckpointError(f"no checkpoint at size {size}")
+        return cp
+
+    def latest_checkpoint(self) -> Checkpoint | None:
+        return self.backend.latest_checkpoint()
+
+    def checkpoint_at(self, size: int) -> Checkpoint | None:
+        return self.backend.checkpoint_at(size)
+
+    def checkpoints(self) -> list[Checkpoint]:
+        """All stored checkpoints, smallest tree first."""
+        return self.backend.checkpoints()

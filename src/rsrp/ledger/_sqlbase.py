@@ -1,0 +1,257 @@
+"""The SQL shared by the SQLite and PostgreSQL back-ends (written with ``?`` placeholders).
+
+Each back-end keeps two connections: a writer used by one committer at a time (the log's
+group commit serialises it) and a reader for proofs and audits, so reads never wait for an
+fsync. Both back-ends see the same tables; subclasses supply connections, the head-row lock
+and a faster bulk insert where the driver has one.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import threading
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager, suppress
+from typing import Any
+
+from rsrp.ledger._errors import StorageError
+from rsrp.ledger._storage import Checkpoint, StoredEntry, append_in_txn
+from rsrp.ledger._tree import NodeId
+
+__all__ = ["SqlBackend"]
+
+_CP_COLS = "size, root, note, created_at, timestamp_token, cosignatures"
+
+
+class SqlBackend:
+    """Common implementation of :class:`rsrp.ledger._storage.Backend` over a DB-API driver."""
+
+    url: str
+    #: The statement that reads the size while taking the sequencer lock (the head row).
+    LOCK_HEAD = "SELECT size FROM tree_head WHERE id = 1"
+    PLACEHOLDER = "?"
+    DB_ERRORS: tuple[type[BaseException], ...] = ()
+
+    def __init__(self, url: str) -> None:
+        self.url = url
+        self._wlock = threading.Lock()
+        self._rlock = threading.Lock()
+        self._writer: Any = None
+        self._reader: Any = None
+        try:
+            self._writer = self._connect()
+            self._create_schema()
+            self._reader = self._connect_reader()
+        except self.DB_ERRORS as e:
+            self.close()
+            raise StorageError(f"cannot open ledger database {url}: {e}") from e
+
+    # -- hooks ---------------------------------------------------------------------------
+    def _connect(self) -> Any:
+        raise NotImplementedError
+
+    def _connect_reader(self) -> Any:
+        return self._connect()
+
+    def _create_schema(self) -> None:
+        raise NotImplementedError
+
+    def _begin(self, cur: Any) -> None:
+        raise NotImplementedError
+
+    def _ts_in(self, value: dt.datetime) -> Any:
+        return value
+
+    def _ts_out(self, value: Any) -> dt.datetime:
+        if not isinstance(value, dt.datetime):
+            raise StorageError(f"bad created_at value in checkpoints: {value!r}")
+        return value.astimezone(dt.UTC)
+
+    def _put_entries(
+        self, cur: Any, first: int, entries: Sequence[bytes], hashes: Sequence[bytes]
+    ) -> None:
+        cur.executemany(
+            self._q("INSERT INTO entries (idx, data, leaf_hash) VALUES (?, ?, ?)"),
+            zip(range(first, first + len(entries)), entries, hashes, strict=True),
+        )
+
+    def _put_nodes(self, cur: Any, rows: list[tuple[int, int, bytes]]) -> None:
+        cur.executemany(self._q("INSERT INTO nodes (level, idx, hash) VALUES (?, ?, ?)"), rows)
+
+    # -- plumbing ------------------------------------------------------------------------
+    def _q(self, sql: str) -> str:
+        return sql if self.PLACEHOLDER == "?" else sql.replace("?", self.PLACEHOLDER)
+
+    @contextmanager
+    def _read(self) -> Iterator[Any]:
+        with self._rlock:
+            try:
+                yield self._reader.cursor()
+            except self.DB_ERRORS as e:
+                raise StorageError(f"ledger read failed: {e}") from e
+
+    @contextmanager
+    def _write(self) -> Iterator[Any]:
+        with self._wlock:
+            cur = self._writer.cursor()
+            try:
+                self._begin(cur)
+                yield cur
+                self._writer.commit()
+            except BaseException as e:
+                # The original error is the one to report, not a failed rollback.
+                with suppress(*self.DB_ERRORS):
+                    self._writer.rollback()
+                if isinstance(e, self.DB_ERRORS):
+                    raise StorageError(f"ledger write failed: {e}") from e
+                raise
+
+    # -- Backend -------------------------------------------------------------------------
+    def append(self, entries: Sequence[bytes], leaf_hashes: Sequence[bytes]) -> int:
+        with self._write() as cur:
+            return append_in_txn(_Tx(self, cur), entries, leaf_hashes)
+
+    def head(self) -> tuple[int, bytes]:
+        with self._read() as cur:
+            cur.execute("SELECT size, root FROM tree_head WHERE id = 1")
+            row = cur.fetchone()
+        if row is None:
+            raise StorageError("ledger database has no tree head row")
+        return int(row[0]), bytes(row[1])
+
+    def get_nodes(self, ids: Sequence[NodeId], /) -> list[bytes]:
+        with self._read() as cur:
+            return self._nodes(cur, ids)
+
+    def _nodes(self, cur: Any, ids: Sequence[NodeId]) -> list[bytes]:
+        found: dict[NodeId, bytes] = {}
+        leaves = [i for lv, i in ids if lv == 0]
+        inner = [(lv, i) for lv, i in ids if lv > 0]
+        if leaves:
+            marks = ", ".join("?" * len(leaves))
+            sql = f"SELECT idx, leaf_hash FROM entries WHERE idx IN ({marks})"  # noqa: S608
+            cur.execute(self._q(sql), leaves)
+            found.update(((0, int(i)), bytes(h)) for i, h in cur.fetchall())
+        if inner:
+            marks = ", ".join(["(?, ?)"] * len(inner))
+            sql = f"SELECT level, idx, hash FROM nodes WHERE (level, idx) IN (VALUES {marks})"  # noqa: S608
+            cur.execute(self._q(sql), [x for node in inner for x in node])
+            found.update(((int(lv), int(i)), bytes(h)) for lv, i, h in cur.fetchall())
+        missing = [n for n in ids if n not in found]
+        if missing:
+            raise StorageError(f"ledger storage is missing tree node(s) {missing[:4]}")
+        return [found[n] for n in ids]
+
+    def read_entries(self, start: int, limit: int) -> list[StoredEntry]:
+        with self._read() as cur:
+            cur.execute(
+                self._q(
+                    "SELECT idx, data, leaf_hash FROM entries WHERE idx >= ? ORDER BY idx LIMIT ?"
+                ),
+                (start, limit),
+            )
+            return [StoredEntry(int(i), bytes(d), bytes(h)) for i, d, h in cur.fetchall()]
+
+    def read_nodes(self, level: int, start: int, limit: int) -> list[tuple[int, bytes]]:
+        with self._read() as cur:
+            cur.execute(
+                self._q(
+                    "SELECT idx, hash FROM nodes WHERE level = ? AND idx >= ? ORDER BY idx LIMIT ?"
+                ),
+                (level, start, limit),
+            )
+            return [(int(i), bytes(h)) for i, h in cur.fetchall()]
+
+    def put_checkpoint(self, cp: Checkpoint) -> None:
+        with self._write() as cur:
+            cur.execute(
+                self._q(f"INSERT INTO checkpoints ({_CP_COLS}) VALUES (?, ?, ?, ?, ?, ?)"),  # noqa: S608
+                (
+                    cp.size,
+                    cp.root,
+                    cp.note,
+                    self._ts_in(cp.created_at),
+                    cp.timestamp_token,
+                    cp.cosignatures,
+                ),
+            )
+
+    def update_checkpoint(
+        self, size: int, note: bytes | None, token: bytes | None, cosigs: bytes | None
+    ) -> None:
+        with self._write() as cur:
+            cur.execute(
+                self._q(
+                    "UPDATE checkpoints SET note = COALESCE(?, note), "
+                    "timestamp_token = COALESCE(?, timestamp_token), "
+                    "cosignatures = COALESCE(?, cosignatures) WHERE size = ?"
+                ),
+                (note, token, cosigs, size),
+            )
+            if cur.rowcount != 1:
+                raise StorageError(f"no checkpoint at size {size} to update")
+
+    def _checkpoints(self, where: str, args: tuple[int, ...]) -> list[Checkpoint]:
+        with self._read() as cur:
+            cur.execute(self._q(f"SELECT {_CP_COLS} FROM checkpoints {where}"), args)  # noqa: S608
+            rows = cur.fetchall()
+        return [
+            Checkpoint(
+                int(s),
+                bytes(r),
+                bytes(n),
+                self._ts_out(c),
+                None if t is None else bytes(t),
+                None if g is None else bytes(g),
+            )
+            for s, r, n, c, t, g in rows
+        ]
+
+    def checkpoint_at(self, size: int) -> Checkpoint | None:
+        found = self._checkpoints("WHERE size = ?", (size,))
+        return found[0] if found else None
+
+    def latest_checkpoint(self) -> Checkpoint | None:
+        found = self._checkpoints("ORDER BY size DESC LIMIT 1", ())
+        return found[0] if found else None
+
+    def checkpoints(self) -> list[Checkpoint]:
+        return self._checkpoints("ORDER BY size", ())
+
+    def close(self) -> None:
+        for conn in (self._reader, self._writer):
+            if conn is not None:
+                with suppress(*self.DB_ERRORS):  # best effort: nothing is pending on these
+                    conn.close()
+        self._reader = self._writer = None
+
+
+class _Tx:
+    """Adapter giving :func:`append_in_txn` the statements of one open write transaction."""
+
+    __slots__ = ("_b", "_cur")
+
+    def __init__(self, backend: SqlBackend, cur: Any) -> None:
+        self._b, self._cur = backend, cur
+
+    def locked_size(self) -> int:
+        self._cur.execute(self._b.LOCK_HEAD)
+        row = self._cur.fetchone()
+        if row is None:
+            raise StorageError("ledger database has no tree head row")
+        return int(row[0])
+
+    def get_nodes(self, ids: Sequence[NodeId], /) -> list[bytes]:
+        return self._b._nodes(self._cur, ids)
+
+    def put_entries(self, first: int, entries: Sequence[bytes], hashes: Sequence[bytes]) -> None:
+        self._b._put_entries(self._cur, first, entries, hashes)
+
+    def put_nodes(self, rows: list[tuple[int, int, bytes]]) -> None:
+        if rows:
+            self._b._put_nodes(self._cur, rows)
+
+    def set_head(self, size: int, root: bytes) -> None:
+        self._cur.execute(
+            self._b._q("UPDATE tree_head SET size = ?, root = ? WHERE id = 1"), (size, root)
+        )

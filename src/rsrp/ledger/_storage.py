@@ -1,0 +1,100 @@
+"""The storage protocol every back-end implements, and the append algorithm they share.
+
+A back-end stores four things: the entries (index, bytes, leaf hash), the tree's complete
+internal nodes (level >= 1; level 0 is the entries' leaf hashes), a one-row tree head (size,
+root) that doubles as the sequencer lock, and checkpoints. Sequencing happens inside the
+database transaction: lock the head row, read the size, write, commit. No in-process counter,
+so any number of processes can append to one database.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Protocol
+
+from rsrp.ledger._errors import StorageError
+from rsrp.ledger._tree import NodeId, border_ids, extend, fold_right
+
+__all__ = ["Backend", "Checkpoint", "StoredEntry", "Txn", "append_in_txn"]
+
+
+@dataclass(frozen=True, slots=True)
+class Checkpoint:
+    """A stored checkpoint: the signed note for tree ``(size, root)`` and what was added later.
+
+    ``note`` is the C2SP signed-note bytes as the notes layer produced them; ``timestamp_token``
+    an RFC 3161 token over it; ``cosignatures`` the witnesses' C2SP tlog-cosignature lines.
+    """
+
+    size: int
+    root: bytes
+    note: bytes
+    created_at: dt.datetime
+    timestamp_token: bytes | None = None
+    cosignatures: bytes | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class StoredEntry:
+    """One row of the entries table, as stored (an audit must not trust ``leaf_hash``)."""
+
+    index: int
+    data: bytes
+    leaf_hash: bytes
+
+
+class Txn(Protocol):
+    """What :func:`append_in_txn` needs inside one write transaction holding the head lock."""
+
+    def locked_size(self) -> int: ...
+    def get_nodes(self, ids: Sequence[NodeId], /) -> list[bytes]: ...
+    def put_entries(
+        self, first: int, entries: Sequence[bytes], hashes: Sequence[bytes]
+    ) -> None: ...
+    def put_nodes(self, rows: list[tuple[int, int, bytes]]) -> None: ...
+    def set_head(self, size: int, root: bytes) -> None: ...
+
+
+def append_in_txn(tx: Txn, entries: Sequence[bytes], leaf_hashes: Sequence[bytes]) -> int:
+    """Sequence and store a batch in the caller's transaction; return the first index."""
+    size = tx.locked_size()
+    border = tx.get_nodes(border_ids(size))
+    runs = extend(size, border, leaf_hashes)
+    tx.put_entries(size, entries, leaf_hashes)
+    rows = [(level, first + i, h) for level, first, hashes in runs for i, h in enumerate(hashes)]
+    tx.put_nodes(rows)
+    new_size = size + len(entries)
+    known = {(level, index): h for level, index, h in rows}
+    known.update({(0, size + i): h for i, h in enumerate(leaf_hashes)})
+    known.update(zip(border_ids(size), border, strict=True))
+    try:
+        root = fold_right([known[i] for i in border_ids(new_size)])
+    except KeyError as e:  # impossible unless extend() is wrong: fail closed
+        raise StorageError(f"internal: node {e} missing after append at size {size}") from e
+    tx.set_head(new_size, root)
+    return size
+
+
+class Backend(Protocol):
+    """A storage back-end: SQLite (:mod:`._sqlite`) or PostgreSQL (:mod:`._postgres`).
+
+    ``append`` must return only after a durable commit. Reads see committed data only.
+    """
+
+    url: str
+
+    def append(self, entries: Sequence[bytes], leaf_hashes: Sequence[bytes]) -> int: ...
+    def head(self) -> tuple[int, bytes]: ...
+    def get_nodes(self, ids: Sequence[NodeId], /) -> list[bytes]: ...
+    def read_entries(self, start: int, limit: int) -> list[StoredEntry]: ...
+    def read_nodes(self, level: int, start: int, limit: int) -> list[tuple[int, bytes]]: ...
+    def put_checkpoint(self, cp: Checkpoint) -> None: ...
+    def update_checkpoint(
+        self, size: int, note: bytes | None, token: bytes | None, cosigs: bytes | None
+    ) -> None: ...
+    def checkpoint_at(self, size: int) -> Checkpoint | None: ...
+    def latest_checkpoint(self) -> Checkpoint | None: ...
+    def checkpoints(self) -> list[Checkpoint]: ...
+    def close(self) -> None: ...
