@@ -54,7 +54,12 @@ class _Writer:
     def check_field(self, depth: int, spec: FieldSpec, src: str) -> None:
         var = f"f{spec.index}"
         t = spec.type
-        self.emit(depth, f"{var} = {src}.get({spec.path[-1]!r})")
+        # A subscript is cheaper than .get(); a missing required key raises KeyError,
+        # which the surrounding try turns into a rejection like any other.
+        key = spec.path[-1]
+        self.emit(
+            depth, f"{var} = {src}.get({key!r})" if spec.nullable else f"{var} = {src}[{key!r}]"
+        )
         test: str | None = None
         if t.kind == "string":
             test = f"{var}.__class__ is not str or len({var}) > {t.limit}"
@@ -135,14 +140,15 @@ class _Writer:
                 self.check_field(depth, m, src)
                 continue
             var = f"r{m.index}"
-            self.emit(depth, f"{var} = {src}.get({m.path[-1]!r})")
+            key = m.path[-1]
             if m.nullable:
+                self.emit(depth, f"{var} = {src}.get({key!r})")
                 self.emit(depth, f"if {var} is None:")
                 self.null_fill(depth + 1, m)
                 self.emit(depth, "else:")
                 self.check_record(depth + 1, m, var)
             else:
-                self.emit(depth, f"if {var} is None: raise _Bad")
+                self.emit(depth, f"{var} = {src}[{key!r}]")
                 self.check_record(depth, m, var)
 
     # -- canonical encoding (docs/canonical-hashing.md §2) ----------------------------
