@@ -25,10 +25,13 @@ matched contains "CRUE_002" if {
 	justification == null
 }
 
+# Length in code points, as rsrp's LENGTH and OPA's count(). regorus 0.13's
+# count() on a string counts UTF-16 units (an emoji counts 2), so count the
+# matches of "any code point" instead.
 matched contains "CRUE_002" if {
 	input.request.query_type in searches
 	is_string(justification)
-	count(justification) < 10
+	count(regex.find_n(`(?s).`, justification, -1)) < 10
 }
 
 matched contains "CRUE_003" if input.request.export_format != "NONE"

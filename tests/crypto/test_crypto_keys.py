@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import base64
 import contextlib
+import dataclasses
 import datetime
 
 import pytest
@@ -21,12 +22,14 @@ from rsrp.crypto import (
     InvalidSignature,
     MalformedKey,
     PrivateKey,
+    SelfTestFailure,
     UnsupportedAlgorithm,
     generate,
     load_private_key,
     load_public_key,
 )
 from rsrp.crypto.composite import CompositePrivateKey
+from rsrp.crypto.xwing import XWingPrivateKey
 
 KEYS = {a: generate(a) for a in ALGORITHMS}
 SIG_KEYS = [KEYS[a] for a in SIGNATURE_ALGORITHMS]
@@ -283,3 +286,11 @@ def test_spki_byte_flips(pos: int, xor: int) -> None:
         return
     # a flip inside the key material can still parse; it must then be a different key
     assert pk.spki_der() != PUB_DER
+
+
+def test_pairwise_consistency_test_catches_an_inconsistent_key() -> None:
+    good = XWingPrivateKey.from_seed(bytes(32))
+    PrivateKey(good).pairwise_consistency_test()
+    bad = dataclasses.replace(good, pk_x=bytes(range(32)))  # cached pk_X disagrees with sk_X
+    with pytest.raises(SelfTestFailure, match="pairwise-consistency"):
+        PrivateKey(bad).pairwise_consistency_test()

@@ -110,10 +110,14 @@ def test_policy_test_cli_passes_all_cases(bundle: str) -> None:
 
 
 def test_run_cli_prints_the_bank_registry_requests() -> None:
+    """Each sample request is a case input; `run` reports the case's deciding rule."""
     path = EXAMPLES / "bank-registry"
     args = ["run", str(path / "policy.rsrp"), str(path / "requests.json")]
-    # Wide enough that Rich does not wrap codes inside the table cells.
-    result = CliRunner().invoke(app, args, env={"COLUMNS": "250"})
+    result = CliRunner().invoke(app, args)
     assert result.exit_code == 0, result.output
-    for code in ("ACCESS_GRANTED", "VOLUME_EXCEEDED", "APPROVAL_REQUIRED", "SLOW_QUERY"):
-        assert code in result.output
+    by_input = {json.dumps(c["input"], sort_keys=True): c for c in _cases("bank-registry")}
+    requests = json.loads((path / "requests.json").read_text(encoding="utf-8"))
+    for number, request in enumerate(requests, start=1):
+        matched = by_input[json.dumps(request, sort_keys=True)]["expect"]["matched"]
+        decider = matched[0] if matched else "the bundle default"
+        assert f"#{number} decided by {decider}\n" in result.output, result.output

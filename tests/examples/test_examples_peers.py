@@ -8,6 +8,7 @@ faithful; this pins them to the same hand-written cases as the bundle.
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import json
 from typing import Any
 
@@ -15,6 +16,8 @@ import cedarpy
 import pytest
 import regorus
 from bench import policy_engine as bench
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from rsrp.policy import Engine
 
@@ -25,6 +28,11 @@ CASES = [
     if c["expect"]["code"] != "EVALUATION_ERROR"
 ]
 RULES = bench.rule_table(bench.BUNDLE.read_text(encoding="utf-8"))
+
+
+@functools.cache
+def _bank_engine() -> Engine:
+    return Engine.load(bench.BUNDLE)
 
 
 def _want(case: dict[str, Any]) -> tuple[str, str]:
@@ -81,7 +89,7 @@ def test_bench_mix_is_fixed_and_covers_every_rule() -> None:
 
 def test_bundle_agrees_with_rego_on_seeded_mix(rego: Any) -> None:
     """The rsrp bundle and its Rego translation agree on 2,000 generated inputs."""
-    engine = Engine.load(bench.BUNDLE)
+    engine = _bank_engine()
     disagreements = []
     for i, data in enumerate(bench.make_inputs(2000, seed=7)):
         decision = engine.decide(data, now=dt.datetime.fromisoformat(data["request"]["time"]))
@@ -92,3 +100,100 @@ def test_bundle_agrees_with_rego_on_seeded_mix(rego: Any) -> None:
         if ours != theirs:
             disagreements.append((i, ours, theirs))
     assert disagreements == []
+
+
+ZONES = ["Europe/Paris", "Indian/Reunion", "Pacific/Noumea", "America/Cayenne", "UTC"]
+QUERIES = [
+    "SEARCH_BY_NAME",
+    "SEARCH_BY_NIR",
+    "SEARCH_BY_IBAN",
+    "ACCOUNT_DETAILS",
+    "ACCOUNT_HISTORY",
+    "BULK_EXTRACT",
+]
+FORMATS = ["NONE", "CSV", "XML", "JSON_BULK", "EXCEL", "PDF_BULK"]
+
+
+#: RFC 3339 instants in 2026 at any whole-minute offset, to the millisecond
+#: (Cedar's datetime stops at milliseconds).
+instants = st.builds(
+    lambda moment, millis, minutes: moment.replace(
+        microsecond=millis * 1000, tzinfo=dt.timezone(dt.timedelta(minutes=minutes))
+    ).isoformat(),
+    st.datetimes(min_value=dt.datetime(2026, 1, 1), max_value=dt.datetime(2026, 12, 31)),
+    st.integers(0, 999),
+    st.integers(-12 * 60, 14 * 60),
+)
+
+
+@st.composite
+def bank_inputs(draw: st.DrawFn) -> dict[str, Any]:
+    """Any valid bank-registry input, values biased to the rules' boundaries."""
+    near = st.integers(0, 300) | st.sampled_from([9, 10, 19, 20, 29, 30, 49, 50, 199, 200])
+    departments = draw(st.lists(st.integers(1, 99), max_size=4, unique=True))
+    mission = draw(
+        st.none()
+        | st.fixed_dictionaries(
+            {
+                "id": st.just("MIS-1"),
+                "status": st.sampled_from(["ACTIVE", "ACTIVE", "SUSPENDED", "CLOSED"]),
+                "start": instants,
+                "end": instants,
+                "hours_start": st.integers(0, 24),
+                "hours_end": st.integers(0, 24),
+                "timezone": st.sampled_from(ZONES),
+            }
+        )
+    )
+    return {
+        "agent": {
+            "id": "AG-1",
+            "org": "DGFIP",
+            "level": draw(st.sampled_from(["AGENT", "SUPERVISOR", "AUDITOR"])),
+            "perimeter": draw(st.sampled_from(["NATIONAL", "REGIONAL"])),
+            "departments": departments,
+        },
+        "mission": mission,
+        "request": {
+            "time": draw(instants),
+            "query_type": draw(st.sampled_from(QUERIES)),
+            "justification": draw(
+                st.none() | st.text(min_size=9, max_size=10) | st.text(max_size=14)
+            ),
+            "export_format": draw(st.sampled_from(FORMATS)),
+            "limit": draw(st.integers(0, 200)),
+            "account_department": draw(
+                st.none() | st.integers(1, 99) | st.sampled_from(departments or [1])
+            ),
+            "legal_basis": None,
+            "expected_duration_ms": draw(st.integers(9990, 10010) | st.integers(0, 10**6)),
+        },
+        "counters": {
+            "requests_1h": draw(near),
+            "requests_24h": draw(near),
+            "last_result_count": draw(near),
+            "distinct_accounts_1h": draw(near),
+        },
+    }
+
+
+@settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(data=bank_inputs(), lag=st.integers(0, 10**6))
+def test_bundle_agrees_with_peers_on_any_input(
+    data: dict[str, Any], lag: int, rego: Any, cedar: tuple[Any, Any]
+) -> None:
+    """rsrp, Rego and Cedar match the same rules on arbitrary valid inputs.
+
+    NOW does not enter the bank-registry rules, so any evaluation time will do.
+    Cedar only reports the rules that decided (forbids on deny, permits on
+    allow), so it is compared on (decision, code).
+    """
+    now = dt.datetime.fromisoformat(data["request"]["time"]) + dt.timedelta(seconds=lag)
+    decision = _bank_engine().decide(data, now=now)
+    assert decision.error is None, decision.error
+    rego.set_input_json(json.dumps(data))
+    result = json.loads(rego.execute_entry_point("data.crue.result"))
+    ours = (decision.outcome.name, decision.code, sorted(m.rule_id for m in decision.matched))
+    assert ours == (*bench.rego_verdict(result, RULES), sorted(result["matched"]))
+    answer = cedarpy.is_authorized(bench.cedar_request(data), *cedar)
+    assert bench.cedar_verdict(answer, RULES) == ours[:2], answer.diagnostics.errors

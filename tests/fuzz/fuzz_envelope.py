@@ -10,15 +10,20 @@ from __future__ import annotations
 
 import contextlib
 import datetime as dt
+import json
 import sys
+from pathlib import Path
 
 import atheris
 
 with atheris.instrument_imports():
     from cryptography.hazmat.primitives.asymmetric import ed25519
 
+    from rsrp.crypto import load_public_key
+    from rsrp.crypto.composite import CompositePublicKey
     from rsrp.errors import ProofError
     from rsrp.proof import (
+        CryptoKeyVerifier,
         Ed25519Verifier,
         KeyEntry,
         StaticKeyring,
@@ -30,13 +35,18 @@ with atheris.instrument_imports():
 _KEY: ed25519.Ed25519PrivateKey = ed25519_from_secret(
     b"rsrp-proof-envelope-v1-ed25519-test-vector", "sha256"
 )
-#: V1 fixture key, plus the V2 vector key id mapped to an Ed25519 key (its algorithm
-#: mismatch must surface as a ProofError too).
+_VECTORS = (
+    Path(__file__).resolve().parent.parent / "vectors" / "rsrp-proof-envelope-v2-vectors.json"
+)
+_COMPOSITE = CompositePublicKey.from_bytes(
+    bytes.fromhex(json.loads(_VECTORS.read_text())["key"]["composite_public_key_hex"])
+)
+#: The V1 fixture key and the V2 vector key, so mutated inputs reach signature checks.
 KEYRING = StaticKeyring(
     [
         KeyEntry(Ed25519Verifier(_KEY.public_key(), "fixture-ed25519-key")),
         KeyEntry(
-            Ed25519Verifier(_KEY.public_key(), "fr-proof-2026-01"),
+            CryptoKeyVerifier(load_public_key(_COMPOSITE.spki_der()), "fr-proof-2026-01"),
             not_before=dt.datetime(2020, 1, 1, tzinfo=dt.UTC),
         ),
     ]

@@ -267,3 +267,29 @@ def test_policy_invalid_known_cosignature_fails_closed(tmp_path: Path) -> None:
     bad = type(note)(note.text, (*note.signatures[:-1], tampered)).to_bytes()
     with pytest.raises(SignatureInvalidError):
         verify_witnesses(bad, any_of(key))
+
+
+def test_witness_size_zero_needs_empty_root_422_after_signature(tmp_path: Path) -> None:
+    log = Log(entries(1))
+    w, _ = make_witness(tmp_path, log)
+    not_empty = base64.b64encode(bytes(range(32))).decode()
+    wrong = f"{ORIGIN}\n0\n{not_empty}\n"
+    with pytest.raises(InconsistentCheckpointError, match="empty-tree root"):
+        w.add_checkpoint(b"old 0\n\n" + sign_note(wrong, [log.signer]))
+    # The same body signed by an untrusted key is a 403 first (spec order).
+    other = Log(entries(1))
+    with pytest.raises(CheckpointSignatureError):
+        w.add_checkpoint(b"old 0\n\n" + sign_note(wrong, [other.signer]))
+    empty_root = base64.b64encode(hashlib.sha256(b"").digest()).decode()
+    empty = f"{ORIGIN}\n0\n{empty_root}\n"
+    assert w.add_checkpoint(b"old 0\n\n" + sign_note(empty, [log.signer]))
+
+
+def test_witness_old_size_above_checkpoint_is_400_even_when_conflicting(tmp_path: Path) -> None:
+    log = Log(entries(8))
+    w, _ = make_witness(tmp_path, log)
+    w.add_checkpoint(log.request(0))
+    smaller = MemoryTree.from_entries(entries(4))
+    with pytest.raises(RollbackError) as e:
+        w.add_checkpoint(format_add_checkpoint(AddCheckpointRequest(6, (), log.note(smaller))))
+    assert e.value.status == 400

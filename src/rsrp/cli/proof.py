@@ -10,6 +10,7 @@ import typer
 
 from rsrp.cli._errors import exit_on_rsrp_error
 from rsrp.errors import ConfigError, ProofError
+from rsrp.keys import Keyring as KeysKeyring
 from rsrp.proof import (
     EnvelopeV1,
     Expectation,
@@ -61,7 +62,8 @@ def verify(
         Path | None, typer.Option(help="PEM public key of the signer (V1 needs --key-id).")
     ] = None,
     keyring: Annotated[
-        Path | None, typer.Option(help="Directory of <key id>.pem public keys.")
+        Path | None,
+        typer.Option(help="Directory of `rsrp keys export` files (*.json) or <key id>.pem keys."),
     ] = None,
     key_id: Annotated[
         str | None, typer.Option(help="Signer key id (V1 carries only its hash).")
@@ -120,6 +122,8 @@ def _verify(
 
 def _keyring(data: bytes, pem: Path | None, directory: Path | None, key_id: str | None) -> Keyring:
     if directory is not None:
+        if any(directory.glob("*.json")):
+            return KeysKeyring.load(directory)  # rsrp keys export (with validity windows)
         return StaticKeyring.from_dir(directory)
     if pem is None:
         raise ConfigError("give exactly one of --public-key PEM or --keyring DIR")

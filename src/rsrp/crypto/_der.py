@@ -22,8 +22,12 @@ __all__ = [
     "OID",
     "SEQUENCE",
     "Tlv",
+    "decode_one_asymmetric_key",
+    "decode_spki",
     "encode",
     "encode_oid",
+    "encode_one_asymmetric_key",
+    "encode_spki",
     "read_all",
     "read_one",
 ]
@@ -119,3 +123,40 @@ def encode_oid(dotted: str) -> bytes:
             arc >>= 7
         body.extend(reversed(chunk))
     return encode(OID, bytes(body))
+
+
+def encode_spki(alg_id: bytes, key: bytes) -> bytes:
+    """SubjectPublicKeyInfo (RFC 5280 §4.1.2.7) with ``key`` as a 0-unused-bits BIT STRING."""
+    return encode(SEQUENCE, alg_id + encode(BIT_STRING, b"\x00" + key))
+
+
+def decode_spki(der: bytes, alg_id: bytes, what: str) -> bytes:
+    """The subjectPublicKey bytes of a SubjectPublicKeyInfo whose AlgorithmIdentifier
+    must equal ``alg_id`` exactly (so parameters must be absent when it has none)."""
+    fields = read_all(read_one(der, SEQUENCE).value)
+    if len(fields) != 2 or fields[0].raw != alg_id or fields[1].tag != BIT_STRING:
+        raise MalformedKey(f"not a {what} SubjectPublicKeyInfo")
+    bits = fields[1].value
+    if not bits or bits[0] != 0:
+        raise MalformedKey("subjectPublicKey BIT STRING must have 0 unused bits")
+    return bits[1:]
+
+
+def encode_one_asymmetric_key(alg_id: bytes, private_key: bytes) -> bytes:
+    """OneAsymmetricKey version 0 (RFC 5958 §2) without attributes or publicKey."""
+    body = encode(INTEGER, b"\x00") + alg_id + encode(OCTET_STRING, private_key)
+    return encode(SEQUENCE, body)
+
+
+def decode_one_asymmetric_key(der: bytes, alg_id: bytes, what: str) -> bytes:
+    """The privateKey OCTET STRING contents of a OneAsymmetricKey (version 0 or 1) with
+    exactly ``alg_id``; attributes and publicKey are refused, as both drafts omit them."""
+    fields = read_all(read_one(der, SEQUENCE).value)
+    if (
+        len(fields) != 3
+        or fields[0].raw not in (encode(INTEGER, b"\x00"), encode(INTEGER, b"\x01"))
+        or fields[1].raw != alg_id
+        or fields[2].tag != OCTET_STRING
+    ):
+        raise MalformedKey(f"not a {what} OneAsymmetricKey without attributes or publicKey")
+    return fields[2].value

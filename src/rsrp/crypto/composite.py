@@ -147,19 +147,14 @@ class CompositePublicKey:
 
     def spki_der(self) -> bytes:
         """SubjectPublicKeyInfo with the draft's OID, parameters absent (draft §6.1)."""
-        bits = _der.encode(_der.BIT_STRING, b"\x00" + self.public_bytes())
-        return _der.encode(_der.SEQUENCE, _ALG_ID + bits)
+        return _der.encode_spki(_ALG_ID, self.public_bytes())
 
     @classmethod
     def from_spki_der(cls, der: bytes) -> CompositePublicKey:
         """Parse a SubjectPublicKeyInfo that must carry OID 1.3.6.1.5.5.7.6.46."""
-        fields = _der.read_all(_der.read_one(der, _der.SEQUENCE).value)
-        if len(fields) != 2 or fields[0].raw != _ALG_ID or fields[1].tag != _der.BIT_STRING:
-            raise MalformedKey(f"not an id-MLDSA65-ECDSA-P384-SHA512 SubjectPublicKeyInfo ({OID})")
-        bits = fields[1].value
-        if not bits or bits[0] != 0:
-            raise MalformedKey("subjectPublicKey BIT STRING must have 0 unused bits")
-        return cls.from_bytes(bits[1:])
+        return cls.from_bytes(
+            _der.decode_spki(der, _ALG_ID, f"id-MLDSA65-ECDSA-P384-SHA512 ({OID})")
+        )
 
     def verify(self, message: bytes, signature: bytes, ctx: bytes = b"") -> None:
         """Composite-ML-DSA.Verify (draft §3.3): both components must verify.
@@ -271,26 +266,13 @@ class CompositePrivateKey:
     def pkcs8_der(self) -> bytes:
         """OneAsymmetricKey v0 (RFC 5958) with the composite OID and privateKey =
         :meth:`private_bytes` (draft §6.4); the optional publicKey is omitted."""
-        body = (
-            _der.encode(_der.INTEGER, b"\x00")
-            + _ALG_ID
-            + _der.encode(_der.OCTET_STRING, self.private_bytes())
-        )
-        return _der.encode(_der.SEQUENCE, body)
+        return _der.encode_one_asymmetric_key(_ALG_ID, self.private_bytes())
 
     @classmethod
     def from_pkcs8_der(cls, der: bytes) -> CompositePrivateKey:
-        """Parse :meth:`pkcs8_der` output (version 0 or 1, no attributes)."""
-        fields = _der.read_all(_der.read_one(der, _der.SEQUENCE).value)
-        if (
-            len(fields) != 3
-            or fields[0].tag != _der.INTEGER
-            or fields[0].value not in (b"\x00", b"\x01")
-            or fields[1].raw != _ALG_ID
-            or fields[2].tag != _der.OCTET_STRING
-        ):
-            raise MalformedKey(f"not an id-MLDSA65-ECDSA-P384-SHA512 PKCS#8 key ({OID})")
-        return cls.from_bytes(fields[2].value)
+        """Parse a OneAsymmetricKey (v0 or v1) carrying the composite OID."""
+        what = f"id-MLDSA65-ECDSA-P384-SHA512 ({OID})"
+        return cls.from_bytes(_der.decode_one_asymmetric_key(der, _ALG_ID, what))
 
     def public_key(self) -> CompositePublicKey:
         return CompositePublicKey(self.mldsa.public_key(), self.ecdsa.public_key())

@@ -90,18 +90,11 @@ class XWingPublicKey:
 
     def spki_der(self) -> bytes:
         """SubjectPublicKeyInfo with id-XWing, parameters absent (draft §7.3.1)."""
-        bits = _der.encode(_der.BIT_STRING, b"\x00" + self.public_bytes())
-        return _der.encode(_der.SEQUENCE, _ALG_ID + bits)
+        return _der.encode_spki(_ALG_ID, self.public_bytes())
 
     @classmethod
     def from_spki_der(cls, der: bytes) -> XWingPublicKey:
-        fields = _der.read_all(_der.read_one(der, _der.SEQUENCE).value)
-        if len(fields) != 2 or fields[0].raw != _ALG_ID or fields[1].tag != _der.BIT_STRING:
-            raise MalformedKey(f"not an id-XWing SubjectPublicKeyInfo ({OID})")
-        bits = fields[1].value
-        if not bits or bits[0] != 0:
-            raise MalformedKey("subjectPublicKey BIT STRING must have 0 unused bits")
-        return cls.from_bytes(bits[1:])
+        return cls.from_bytes(_der.decode_spki(der, _ALG_ID, f"id-XWing ({OID})"))
 
     def encapsulate(self) -> tuple[bytes, bytes]:
         """Encapsulate (draft §5.4): returns ``(shared_secret, ciphertext)``."""
@@ -123,6 +116,8 @@ class XWingPrivateKey:
     seed: bytes
     mlkem: MLKEM768PrivateKey
     x25519: X25519PrivateKey
+    #: pk_X, cached as the draft allows (§5.5), so decapsulation does one X25519, not two.
+    pk_x: bytes
 
     algorithm = ALGORITHM
 
@@ -138,7 +133,7 @@ class XWingPrivateKey:
         # cryptography's ML-KEM seed is d || z (FIPS 203 Algorithm 16 inputs).
         sk_m = MLKEM768PrivateKey.from_seed_bytes(expanded[:64])
         sk_x = X25519PrivateKey.from_private_bytes(expanded[64:96])
-        return cls(seed, sk_m, sk_x)
+        return cls(seed, sk_m, sk_x, sk_x.public_key().public_bytes_raw())
 
     @classmethod
     def generate(cls) -> XWingPrivateKey:
@@ -155,22 +150,11 @@ class XWingPrivateKey:
 
     def pkcs8_der(self) -> bytes:
         """OneAsymmetricKey v0, id-XWing, privateKey = raw seed, no publicKey (draft §7.3.2)."""
-        body = (
-            _der.encode(_der.INTEGER, b"\x00") + _ALG_ID + _der.encode(_der.OCTET_STRING, self.seed)
-        )
-        return _der.encode(_der.SEQUENCE, body)
+        return _der.encode_one_asymmetric_key(_ALG_ID, self.seed)
 
     @classmethod
     def from_pkcs8_der(cls, der: bytes) -> XWingPrivateKey:
-        fields = _der.read_all(_der.read_one(der, _der.SEQUENCE).value)
-        if (
-            len(fields) != 3
-            or fields[0].raw != _der.encode(_der.INTEGER, b"\x00")
-            or fields[1].raw != _ALG_ID
-            or fields[2].tag != _der.OCTET_STRING
-        ):
-            raise MalformedKey(f"not an id-XWing OneAsymmetricKey ({OID}) without publicKey")
-        return cls.from_seed(fields[2].value)
+        return cls.from_seed(_der.decode_one_asymmetric_key(der, _ALG_ID, f"id-XWing ({OID})"))
 
     def public_key(self) -> XWingPublicKey:
         return XWingPublicKey(self.mlkem.public_key(), self.x25519.public_key())
@@ -188,5 +172,4 @@ class XWingPrivateKey:
             ss_x = self.x25519.exchange(X25519PublicKey.from_public_bytes(ct_x))
         except ValueError as e:
             raise DecryptionError(f"X-Wing ciphertext has a degenerate X25519 share: {e}") from e
-        pk_x = self.x25519.public_key().public_bytes_raw()
-        return combiner(ss_m, ss_x, ct_x, pk_x)
+        return combiner(ss_m, ss_x, ct_x, self.pk_x)

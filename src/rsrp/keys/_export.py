@@ -61,8 +61,13 @@ def jwk(spki_der: bytes, *, kid: str) -> dict[str, Any]:
     alg = pub.algorithm
     base: dict[str, Any] = {"kid": kid, "use": "sig"}
     if alg == "ecdsa-p384-sha384":
-        return base | {"kty": "EC", "crv": "P-384", "alg": "ES384", "x": _b64url(raw[1:49]),
-                       "y": _b64url(raw[49:97])}  # fmt: skip
+        return base | {
+            "kty": "EC",
+            "crv": "P-384",
+            "alg": "ES384",
+            "x": _b64url(raw[1:49]),
+            "y": _b64url(raw[49:97]),
+        }
     if alg == "ed25519":
         return base | {"kty": "OKP", "crv": "Ed25519", "alg": "EdDSA", "x": _b64url(raw)}
     if alg in _ML_DSA_JOSE:

@@ -23,6 +23,7 @@ RFC 3161 timestamps and receipts (the ledger-notes block below):
 from __future__ import annotations
 
 from rsrp.errors import LedgerError
+from rsrp.ledger._audit import AuditReport, AuditSource, audit
 from rsrp.ledger._errors import (
     CheckpointError,
     InvalidSizeError,
@@ -35,9 +36,11 @@ from rsrp.ledger._errors import (
 )
 from rsrp.ledger._log import MAX_ENTRY_SIZE, Log, open_backend
 from rsrp.ledger._memory import MemoryTree
+from rsrp.ledger._notestore import NoteStore, note_checker
 from rsrp.ledger._proofs import NodeSource, consistency_proof, inclusion_proof, root_at
-from rsrp.ledger._storage import Backend, StoredEntry
+from rsrp.ledger._storage import Backend, StoredCheckpoint, StoredEntry
 from rsrp.ledger._storage import Checkpoint as StoredCheckpoint
+from rsrp.ledger._tiles import TilesSource, entries_path, export_tiles, tile_path
 from rsrp.ledger._verify import (
     root_from_consistency_proof,
     root_from_inclusion_proof,
@@ -50,8 +53,9 @@ __all__ = [
     "EMPTY_ROOT",
     "HASH_SIZE",
     "MAX_ENTRY_SIZE",
+    "AuditReport",
+    "AuditSource",
     "Backend",
-    "Checkpoint",
     "CheckpointError",
     "InvalidSizeError",
     "LedgerError",
@@ -60,20 +64,27 @@ __all__ = [
     "MemoryTree",
     "MerkleProofError",
     "NodeSource",
+    "NoteStore",
     "ProofLengthError",
     "RootMismatchError",
     "StorageError",
     "StoredCheckpoint",
     "StoredEntry",
     "TamperError",
+    "TilesSource",
+    "audit",
     "consistency_proof",
+    "entries_path",
+    "export_tiles",
     "hash_children",
     "hash_leaf",
     "inclusion_proof",
+    "note_checker",
     "open_backend",
     "root_at",
     "root_from_consistency_proof",
     "root_from_inclusion_proof",
+    "tile_path",
     "verify_consistency",
     "verify_inclusion",
 ]
@@ -85,11 +96,13 @@ from rsrp.ledger._checkpoint import (
     open_checkpoint,
     parse_checkpoint,
 )
+from rsrp.ledger._checkpoint_audit import checkpoint_note_verifier
 from rsrp.ledger._checkpointer import (
     Checkpointer,
     CheckpointerPolicy,
     CheckpointStore,
     InconsistentTreeError,
+    LogView,
     TreeView,
 )
 from rsrp.ledger._cosignature import (
@@ -118,7 +131,24 @@ from rsrp.ledger._note_errors import (
     UnknownKeyError,
 )
 from rsrp.ledger._note_keys import Ed25519NoteSigner, Ed25519NoteVerifier
+from rsrp.ledger._note_keystore import KeyStoreCosigner, KeyStoreNoteSigner
 from rsrp.ledger._note_registry import generate_key, signer_from_skey, verifier_from_vkey
+from rsrp.ledger._receipt import NotCoveredError, VerifiedReceipt, build_receipt, verify_receipt
+from rsrp.ledger._receipt_format import (
+    MalformedReceiptError,
+    Receipt,
+    TlogProof,
+    parse_receipt,
+    parse_tlog_proof,
+)
+from rsrp.ledger._timestamp import (
+    TimestampError,
+    TimestampToken,
+    TimestampUnavailableError,
+    TimestampVerificationError,
+    request_timestamp,
+    verify_timestamp,
+)
 from rsrp.ledger._witness import AddCheckpointRequest, Witness
 from rsrp.ledger._witness_errors import (
     CheckpointSignatureError,
@@ -136,6 +166,7 @@ from rsrp.ledger._witness_http import (
     WitnessEndpoint,
     WitnessServer,
     collect_cosignatures,
+    publish_checkpoint,
     request_cosignatures,
 )
 from rsrp.ledger._witness_policy import Threshold, WitnessKey, all_of, any_of, verify_witnesses
@@ -156,10 +187,15 @@ __all__ += [
     "ForkError",
     "InconsistentCheckpointError",
     "InconsistentTreeError",
+    "KeyStoreCosigner",
+    "KeyStoreNoteSigner",
+    "LogView",
     "MalformedCheckpointError",
     "MalformedKeyError",
     "MalformedNoteError",
+    "MalformedReceiptError",
     "MalformedRequestError",
+    "NotCoveredError",
     "Note",
     "NoteError",
     "NoteSignature",
@@ -167,14 +203,21 @@ __all__ += [
     "NoteVerifier",
     "OldSizeConflictError",
     "OriginMismatchError",
+    "Receipt",
     "RollbackError",
     "SignatureInvalidError",
     "SignedCheckpoint",
     "Threshold",
+    "TimestampError",
+    "TimestampToken",
+    "TimestampUnavailableError",
+    "TimestampVerificationError",
+    "TlogProof",
     "TreeView",
     "UnknownKeyError",
     "UnknownLogError",
     "VerifiedNote",
+    "VerifiedReceipt",
     "Witness",
     "WitnessEndpoint",
     "WitnessError",
@@ -185,6 +228,8 @@ __all__ += [
     "WitnessUnavailableError",
     "all_of",
     "any_of",
+    "build_receipt",
+    "checkpoint_note_verifier",
     "collect_cosignatures",
     "cosignature_timestamp",
     "generate_key",
@@ -192,10 +237,16 @@ __all__ += [
     "open_note",
     "parse_checkpoint",
     "parse_note",
+    "parse_receipt",
+    "parse_tlog_proof",
+    "publish_checkpoint",
     "request_cosignatures",
+    "request_timestamp",
     "sign_note",
     "signer_from_skey",
     "verifier_from_vkey",
+    "verify_receipt",
+    "verify_timestamp",
     "verify_witnesses",
 ]
 # --- end ledger-notes exports --------------------------------------------------------

@@ -9,6 +9,8 @@ it refuses with :class:`InconsistentTreeError` and signs nothing.
 
 from __future__ import annotations
 
+import datetime as dt
+import logging
 import threading
 import time
 from collections.abc import Callable, Sequence
@@ -19,6 +21,7 @@ from rsrp.errors import ConfigError, LedgerError
 from rsrp.ledger._checkpoint import Checkpoint, SignedCheckpoint, open_checkpoint
 from rsrp.ledger._errors import CheckpointError
 from rsrp.ledger._note import NoteSigner, NoteVerifier, sign_note
+from rsrp.ledger._storage import StoredCheckpoint
 from rsrp.ledger._verify import verify_consistency
 
 __all__ = [
@@ -26,8 +29,12 @@ __all__ = [
     "Checkpointer",
     "CheckpointerPolicy",
     "InconsistentTreeError",
+    "LogView",
     "TreeView",
 ]
+
+
+_log = logging.getLogger(__name__)
 
 
 class InconsistentTreeError(CheckpointError):
@@ -46,11 +53,24 @@ class TreeView(Protocol):
 
 
 class CheckpointStore(Protocol):
-    """Where signed checkpoint notes are kept (ledger-core's checkpoints table)."""
+    """Where signed checkpoints are kept: ledger-core's :class:`rsrp.ledger.Log` API."""
 
-    def latest_checkpoint(self) -> bytes | None: ...
+    def latest_checkpoint(self) -> StoredCheckpoint | None: ...
 
-    def store_checkpoint(self, size: int, note: bytes) -> None: ...
+    def store_checkpoint(
+        self,
+        size: int,
+        root: bytes,
+        note: bytes,
+        *,
+        timestamp_token: bytes | None = None,
+        cosignatures: bytes | None = None,
+        created_at: dt.datetime | None = None,
+    ) -> StoredCheckpoint: ...
+
+
+class LogView(TreeView, CheckpointStore, Protocol):
+    """A log that is both its tree and its checkpoint store (as :class:`rsrp.ledger.Log`)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -72,6 +92,9 @@ def _monotonic_ms() -> int:
 class Checkpointer:
     """Signs checkpoints of one log (one origin, i.e. one jurisdiction) at a cadence.
 
+    ``log`` is ledger-core's :class:`rsrp.ledger.Log` (tree and checkpoint store).
+    ``timestamper`` (optional) returns an RFC 3161 token for a checkpoint text, e.g.
+    ``lambda text: request_timestamp(url, text).encode().encode()``.
     ``signers`` are the log's note key (Ed25519, type 0x01) and its ML-DSA-44
     cosignature key (type 0x06); ``verifiers`` are their public halves, used to
     re-open the previous checkpoint so a tampered store is never trusted.
@@ -80,18 +103,18 @@ class Checkpointer:
     def __init__(
         self,
         origin: str,
-        tree: TreeView,
-        store: CheckpointStore,
+        log: LogView,
         signers: Sequence[NoteSigner],
         verifiers: Sequence[NoteVerifier],
         policy: CheckpointerPolicy | None = None,
         clock_ms: Callable[[], int] = _monotonic_ms,
+        timestamper: Callable[[bytes], bytes] | None = None,
     ) -> None:
         if not signers or not verifiers:
             raise ConfigError("a checkpointer needs at least one signing key and its vkey")
         self.origin = origin
-        self.tree = tree
-        self.store = store
+        self.log = log
+        self.timestamper = timestamper
         self.signers = tuple(signers)
         self.verifiers = tuple(verifiers)
         self.policy = policy or CheckpointerPolicy()
@@ -102,20 +125,23 @@ class Checkpointer:
 
     def previous(self) -> SignedCheckpoint | None:
         """The last stored checkpoint, verified with the log's own keys."""
-        raw = self.store.latest_checkpoint()
-        if raw is None:
+        stored = self.log.latest_checkpoint()
+        if stored is None:
             return None
         try:
-            return open_checkpoint(raw, self.origin, self.verifiers)
+            signed = open_checkpoint(stored.note, self.origin, self.verifiers)
         except LedgerError as e:
             raise InconsistentTreeError(
                 f"the stored checkpoint does not verify with the log's keys: {e}"
             ) from e
+        if (signed.checkpoint.size, signed.checkpoint.root_hash) != (stored.size, stored.root):
+            raise InconsistentTreeError("the stored checkpoint's note and its row disagree")
+        return signed
 
     def due(self) -> bool:
         """True when the cadence asks for a new checkpoint."""
         last = self._last.checkpoint.size if self._last else 0
-        new = self.tree.size - last
+        new = self.log.size - last
         if new <= 0:
             return False
         return new >= self.policy.every_entries or (
@@ -133,8 +159,8 @@ class Checkpointer:
         """
         with self._lock:
             prev = self.previous()
-            size = self.tree.size
-            root = self.tree.root(size)
+            size = self.log.size
+            root = self.log.root(size)
             if prev is not None:
                 self._check_consistent(prev.checkpoint, size, root)
                 if size == prev.checkpoint.size:
@@ -143,9 +169,21 @@ class Checkpointer:
             cp = Checkpoint(self.origin, size, root)
             note = sign_note(cp.body(), self.signers)
             signed = open_checkpoint(note, self.origin, self.verifiers)
-            self.store.store_checkpoint(size, note)
+            # The stamp covers the note text (see _timestamp); a TSA outage must not stop
+            # the log, so the token is optional here and attached when obtained.
+            token = self._stamp(cp)
+            self.log.store_checkpoint(size, root, note, timestamp_token=token)
             self._last, self._last_ms = signed, self.clock_ms()
             return signed
+
+    def _stamp(self, cp: Checkpoint) -> bytes | None:
+        if self.timestamper is None:
+            return None
+        try:
+            return self.timestamper(cp.body_bytes())
+        except LedgerError as e:
+            _log.warning("checkpoint %d signed without a time-stamp: %s", cp.size, e)
+            return None
 
     def _check_consistent(self, prev: Checkpoint, size: int, root: bytes) -> None:
         if size < prev.size:
@@ -161,7 +199,7 @@ class Checkpointer:
         if prev.size == 0:
             return  # the empty tree is consistent with every tree
         try:
-            proof = self.tree.consistency_proof(prev.size, size)
+            proof = self.log.consistency_proof(prev.size, size)
             verify_consistency(prev.size, size, proof, prev.root_hash, root)
         except LedgerError as e:
             raise InconsistentTreeError(
@@ -169,6 +207,13 @@ class Checkpointer:
             ) from e
 
     def run(self, stop: threading.Event, poll_ms: int = 10) -> None:
-        """Sign on cadence until ``stop`` is set (for a background thread)."""
+        """Sign on cadence until ``stop`` is set (for a background thread).
+
+        Any failure stops the loop (fail closed: no more checkpoints) after logging it.
+        """
         while not stop.wait(poll_ms / 1000):
-            self.maybe_checkpoint()
+            try:
+                self.maybe_checkpoint()
+            except LedgerError:
+                _log.exception("checkpointer for %s stopped", self.origin)
+                raise

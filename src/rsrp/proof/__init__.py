@@ -38,6 +38,7 @@ from rsrp.proof._errors import (
     UnsupportedVersionError,
 )
 from rsrp.proof._keyring import CryptoKeyVerifier, KeyEntry, Keyring, ListableKeyring, StaticKeyring
+from rsrp.proof._pool import SignerFactory, SigningPool
 from rsrp.proof._sign import (
     DEFAULT_BACKEND_ID,
     sign_decision,
@@ -107,8 +108,10 @@ __all__ = [
     "NeedsInclusionProofError",
     "SignatureAlgorithm",
     "SignatureInvalidError",
+    "SignerFactory",
     "SigningFailedError",
     "SigningMode",
+    "SigningPool",
     "StaticKeyring",
     "UnknownDecisionError",
     "UnknownKeyError",

@@ -5,13 +5,15 @@ from __future__ import annotations
 import base64
 import binascii
 import hashlib
-import importlib
 import json
 import re
+from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
+from rsrp.canonical import canonical_hash
 from rsrp.errors import ConfigError
+from rsrp.policy import Engine
 from rsrp.proof._errors import MalformedEnvelopeError
 from rsrp.proof._v1 import EnvelopeV1, HybridMetaV1, split_hybrid_signature, unpack_runtime_version
 from rsrp.proof._v2 import EnvelopeV2
@@ -101,34 +103,18 @@ def envelope_to_json(env: Envelope, data: bytes) -> dict[str, Any]:
 
 
 def expectation_from_policy(bundle: Path, input_json: Path | None) -> Expectation:
-    """Recompute policy, bytecode and input hashes with the policy engine.
-
-    Uses ``rsrp.policy.load_bundle(path)`` returning a bundle with ``policy_hash``,
-    ``bytecode_hash`` and ``input_hash(data)`` (the validated-request hash of
-    docs/canonical-hashing.md §4).
-    """
-    policy = importlib.import_module("rsrp.policy")
-    load = getattr(policy, "load_bundle", None)
-    if load is None:
-        raise ConfigError(
-            "this build's policy engine has no load_bundle(); pass --policy-hash/--input-hash"
-        )
-    loaded = load(bundle)
-    expect = Expectation(policy_hash=loaded.policy_hash, bytecode_hash=loaded.bytecode_hash)
+    """Recompute ``policy_hash`` and ``bytecode_hash`` by compiling ``bundle``, and
+    ``input_hash`` = canonical hash of the schema-validated request
+    (docs/canonical-hashing.md §4). JSON numbers with a fraction are decimals."""
+    engine = Engine.load(bundle)
     if input_json is None:
-        return expect
+        return Expectation(policy_hash=engine.policy_hash, bytecode_hash=engine.bytecode_hash)
     try:
-        data = json.loads(input_json.read_text(encoding="utf-8"), parse_float=_decimal)
+        data = json.loads(input_json.read_text(encoding="utf-8"), parse_float=Decimal)
     except (OSError, ValueError) as e:
         raise ConfigError(f"cannot read input {input_json}: {e}") from e
     return Expectation(
-        policy_hash=expect.policy_hash,
-        bytecode_hash=expect.bytecode_hash,
-        input_hash=loaded.input_hash(data),
+        policy_hash=engine.policy_hash,
+        bytecode_hash=engine.bytecode_hash,
+        input_hash=canonical_hash(engine.validate(data)),  # type: ignore[arg-type]
     )
-
-
-def _decimal(text: str) -> object:
-    from decimal import Decimal
-
-    return Decimal(text)

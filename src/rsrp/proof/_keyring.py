@@ -113,23 +113,17 @@ def verifier_from_pem(pem: bytes, key_id: str) -> Verifier:
     )
 
 
+@dataclass(frozen=True, slots=True)
 class CryptoKeyVerifier:
     """A ``Verifier`` over an ``rsrp.crypto.PublicKey`` (composite, ECDSA, ML-DSA, Ed25519)."""
 
-    __slots__ = ("_key", "_key_id")
-
-    def __init__(self, key: PublicKey, key_id: str) -> None:
-        self._key = key
-        self._key_id = key_id
-
-    @property
-    def key_id(self) -> str:
-        return self._key_id
+    key: PublicKey
+    key_id: str
 
     @property
     def algorithm(self) -> str:
-        return self._key.algorithm
+        return self.key.algorithm
 
     def verify(self, message: bytes, signature: bytes, *, context: bytes = b"") -> None:
         """Raises ``rsrp.crypto.InvalidSignature`` (with ``.component``) on failure."""
-        self._key.verify(message, signature, context)
+        self.key.verify(message, signature, context)

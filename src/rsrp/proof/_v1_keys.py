@@ -11,6 +11,7 @@ info ``signing-seed``); both are here so either can be reproduced.
 from __future__ import annotations
 
 import hashlib
+from dataclasses import dataclass
 from typing import Literal
 
 from cryptography.exceptions import InvalidSignature
@@ -117,16 +118,10 @@ class Ed25519Signer(_KeyInfo):
         return self._key.sign(message)
 
 
+@dataclass(frozen=True, slots=True)
 class Ed25519Verifier:
-    __slots__ = ("_key", "_key_id")
-
-    def __init__(self, key: ed25519.Ed25519PublicKey, key_id: str) -> None:
-        self._key = key
-        self._key_id = key_id
-
-    @property
-    def key_id(self) -> str:
-        return self._key_id
+    key: ed25519.Ed25519PublicKey
+    key_id: str
 
     @property
     def algorithm(self) -> str:
@@ -134,7 +129,7 @@ class Ed25519Verifier:
 
     def verify(self, message: bytes, signature: bytes, *, context: bytes = b"") -> None:
         try:
-            self._key.verify(signature, message)
+            self.key.verify(signature, message)
         except InvalidSignature as e:
             raise SignatureInvalidError("ed25519") from e
 
@@ -182,25 +177,17 @@ class HybridV1Signer(_KeyInfo):
         return len(classical).to_bytes(2, "big") + classical + pq
 
 
+@dataclass(frozen=True, slots=True)
 class HybridV1Verifier:
     """Both components must verify; the error names the one(s) that did not."""
 
-    __slots__ = ("_classical", "_key_id", "_pq")
-
-    def __init__(
-        self, classical: ed25519.Ed25519PublicKey, pq: MLDSAPublicKey, key_id: str
-    ) -> None:
-        self._classical = classical
-        self._pq = pq
-        self._key_id = key_id
-
-    @property
-    def key_id(self) -> str:
-        return self._key_id
+    classical: ed25519.Ed25519PublicKey
+    pq: MLDSAPublicKey
+    key_id: str
 
     @property
     def level_code(self) -> int:
-        return mldsa_level_code(self._pq)
+        return mldsa_level_code(self.pq)
 
     @property
     def algorithm(self) -> str:
@@ -211,11 +198,11 @@ class HybridV1Verifier:
         payload = hybrid_payload(message)
         failed = []
         try:
-            self._classical.verify(classical, payload)
+            self.classical.verify(classical, payload)
         except InvalidSignature:
             failed.append("ed25519")
         try:
-            self._pq.verify(pq, payload)
+            self.pq.verify(pq, payload)
         except InvalidSignature:
             failed.append("ml-dsa")
         if failed:

@@ -14,6 +14,8 @@ from dataclasses import dataclass
 from typing import Literal
 
 from rsrp.errors import KeyStoreError, ProofError
+from rsrp.keys import KeyNotValidAtError
+from rsrp.keys import Keyring as KeysKeyring
 from rsrp.keys.signer import Verifier
 from rsrp.proof._errors import (
     FieldMismatchError,
@@ -66,6 +68,9 @@ class Expectation:
     request_id: str | None = None
     #: V1 only: the signer key id (V1 carries only its SHA-256).
     key_id: str | None = None
+    #: V1 only: when the envelope was signed, for the key validity check (V1 carries no
+    #: time). None asks the keyring for its default (rsrp.keys: now; StaticKeyring: any).
+    signed_at: dt.datetime | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -129,10 +134,10 @@ def _lookup(keyring: Keyring, key_id: str, at: dt.datetime | None) -> Verifier:
         return keyring.verifier(key_id, at=at)
     except ProofError:
         raise
-    except (KeyStoreError, KeyError, LookupError) as e:
-        # rsrp.keys raises KeyNotValidAt / UnknownKey (KeyStoreError subclasses).
-        if "NotValid" in type(e).__name__:
-            raise KeyNotValidAtEvaluationTimeError(f"key {key_id!r}: {e}") from e
+    except KeyNotValidAtError as e:
+        raise KeyNotValidAtEvaluationTimeError(f"key {key_id!r}: {e}") from e
+    except (KeyStoreError, LookupError) as e:
+        # UnknownKeyError, or a keyring that could not produce a verifier: fail closed.
         raise UnknownKeyError(f"key {key_id!r}: {e}") from e
 
 
@@ -170,6 +175,8 @@ def _v1_key_id(env: EnvelopeV1, keyring: Keyring, expect: Expectation) -> str:
         candidates = (expect.key_id,)
     elif isinstance(keyring, ListableKeyring):
         candidates = tuple(keyring.key_ids())
+    elif isinstance(keyring, KeysKeyring):
+        candidates = tuple(entry.info.key_id for entry in keyring.entries())
     for key_id in candidates:
         if key_id_hash(key_id) == env.meta.key_id_hash:
             return key_id
@@ -178,7 +185,7 @@ def _v1_key_id(env: EnvelopeV1, keyring: Keyring, expect: Expectation) -> str:
 
 def _verify_v1(env: EnvelopeV1, keyring: Keyring, expect: Expectation) -> VerifiedEnvelope:
     key_id = _v1_key_id(env, keyring, expect)
-    verifier = _lookup(keyring, key_id, None)
+    verifier = _lookup(keyring, key_id, expect.signed_at)
     algorithm = _v1_algorithm(env)
     if verifier.algorithm != algorithm:
         raise SignatureInvalidError(
