@@ -9,12 +9,11 @@ inclusion path and the signed checkpoint that covers the entry.
 
 from __future__ import annotations
 
-import base64
 import logging
 import threading
 from collections.abc import Sequence
 
-from rsrp.api._stages import CheckpointView
+from rsrp.api._stages import CheckpointView, ReceiptView
 from rsrp.errors import LedgerError
 from rsrp.keys.signer import Signer
 from rsrp.ledger import (
@@ -23,12 +22,14 @@ from rsrp.ledger import (
     CheckpointerPolicy,
     Ed25519NoteVerifier,
     Log,
+    NotCoveredError,
     StoredCheckpoint,
     StoredEntry,
+    build_receipt,
 )
 from rsrp.ledger._tree import NodeId
 
-__all__ = ["KeyStoreNoteSigner", "LogLedger", "SerialisedBackend", "tlog_proof"]
+__all__ = ["KeyStoreNoteSigner", "LogLedger", "SerialisedBackend"]
 
 log = logging.getLogger("rsrp.api.ledger")
 
@@ -51,27 +52,6 @@ class KeyStoreNoteSigner:
         return Ed25519NoteVerifier(self.name, self.public_raw)
 
 
-def tlog_proof(index: int, hashes: Sequence[bytes], checkpoint_note: bytes) -> str:
-    """c2sp.org/tlog-proof@v1: header, ``index N``, one base64 hash per line, blank line, note."""
-    lines = ["c2sp.org/tlog-proof@v1", f"index {index}"]
-    lines += [base64.b64encode(h).decode("ascii") for h in hashes]
-    return "\n".join(lines) + "\n\n" + checkpoint_note.decode("utf-8")
-
-
-class _Store:
-    """The checkpointer's store, on the Log's checkpoints table."""
-
-    def __init__(self, log_: Log) -> None:
-        self.log = log_
-
-    def latest_checkpoint(self) -> bytes | None:
-        cp = self.log.latest_checkpoint()
-        return None if cp is None else cp.note
-
-    def store_checkpoint(self, size: int, note: bytes) -> None:
-        self.log.store_checkpoint(size, self.log.root(size), note)
-
-
 class LogLedger:
     def __init__(
         self,
@@ -88,7 +68,6 @@ class LogLedger:
         self.checkpointer = Checkpointer(
             origin,
             log_,
-            _Store(log_),
             [note_signer],
             [note_signer.verifier()],
             CheckpointerPolicy(every_entries=every_entries, every_ms=every_ms),
@@ -140,11 +119,12 @@ class LogLedger:
         self.checkpointer.checkpoint()
         return self.latest_checkpoint()
 
-    def receipt(self, index: int) -> str | None:
-        cp = self.log.latest_checkpoint()
-        if cp is None or cp.size <= index:
+    def receipt(self, index: int) -> ReceiptView | None:
+        try:
+            r = build_receipt(self.log, index)
+        except NotCoveredError:
             return None
-        return tlog_proof(index, self.log.inclusion_proof(index, cp.size), cp.note)
+        return ReceiptView(r.proof.to_text(), r.to_bytes().decode("utf-8"))
 
     def close(self) -> None:
         self._stop.set()
@@ -184,6 +164,16 @@ class SerialisedBackend:
 
     def get_nodes(self, ids: Sequence[NodeId], /) -> list[bytes]:
         return self.inner.get_nodes(ids)
+
+    def read_entry_columns(
+        self, start: int, limit: int
+    ) -> tuple[Sequence[int], Sequence[bytes], Sequence[bytes]]:
+        return self.inner.read_entry_columns(start, limit)
+
+    def read_node_columns(
+        self, level: int, start: int, limit: int
+    ) -> tuple[Sequence[int], Sequence[bytes]]:
+        return self.inner.read_node_columns(level, start, limit)
 
     def read_entries(self, start: int, limit: int) -> list[StoredEntry]:
         return self.inner.read_entries(start, limit)

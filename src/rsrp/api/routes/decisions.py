@@ -102,12 +102,13 @@ def get_decision(
 )
 def get_receipt(request_id: str = RequestId, *, caller: Caller, service: ServiceDep) -> ReceiptOut:
     row = _readable(service, caller, request_id)
-    proof = service.stages.ledger.receipt(row.ledger_index)
-    if proof is None:
+    receipt = service.stages.ledger.receipt(row.ledger_index)
+    if receipt is None:
         raise HTTPException(404, "no checkpoint covers this decision yet; retry shortly")
     return ReceiptOut(
         request_id=row.request_id,
         ledger_index=row.ledger_index,
         envelope=_b64(service.stages.ledger.entry(row.ledger_index)),
-        proof=proof,
+        proof=receipt.tlog_proof,
+        receipt=receipt.receipt,
     )
