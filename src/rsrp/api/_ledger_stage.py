@@ -49,20 +49,6 @@ def tlog_proof(index: int, hashes: Sequence[bytes], checkpoint_note: bytes) -> s
     return "\n".join(lines) + "\n\n" + checkpoint_note.decode("utf-8")
 
 
-class _Store:
-    """The checkpointer's store, on the Log's checkpoints table."""
-
-    def __init__(self, log_: Log) -> None:
-        self.log = log_
-
-    def latest_checkpoint(self) -> bytes | None:
-        cp = self.log.latest_checkpoint()
-        return None if cp is None else cp.note
-
-    def store_checkpoint(self, size: int, note: bytes) -> None:
-        self.log.store_checkpoint(size, self.log.root(size), note)
-
-
 class LogLedger:
     def __init__(
         self,
@@ -79,7 +65,6 @@ class LogLedger:
         self.checkpointer = Checkpointer(
             origin,
             log_,
-            _Store(log_),
             [note_signer],
             [note_signer.verifier()],
             CheckpointerPolicy(every_entries=every_entries, every_ms=every_ms),

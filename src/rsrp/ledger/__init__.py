@@ -39,7 +39,6 @@ from rsrp.ledger._memory import MemoryTree
 from rsrp.ledger._notestore import NoteStore, note_checker
 from rsrp.ledger._proofs import NodeSource, consistency_proof, inclusion_proof, root_at
 from rsrp.ledger._storage import Backend, StoredCheckpoint, StoredEntry
-from rsrp.ledger._storage import Checkpoint as StoredCheckpoint
 from rsrp.ledger._tiles import TilesSource, entries_path, export_tiles, tile_path
 from rsrp.ledger._verify import (
     root_from_consistency_proof,
