@@ -12,8 +12,3 @@ pytest_plugins: list[str] = sorted(
     for p in (Path(__file__).parent / "fixtures").glob("*.py")
     if not p.name.startswith("_")
 )
-pytest_plugins: list[str] = [
-    "tests.fixtures.postgres",
-    "tests.fixtures.softhsm",
-    "tests.fixtures.tls",
-]
