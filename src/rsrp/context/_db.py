@@ -39,6 +39,12 @@ class Tx:
             return []
         return list(self._cur.fetchall())
 
+    def executemany(self, sql: str, rows: Sequence[Sequence[Param]]) -> None:
+        if self.dialect == "postgresql":
+            sql = sql.replace("?", "%s")
+        if rows:
+            self._cur.executemany(sql, [tuple(r) for r in rows])
+
     def lastrowid(self) -> int:
         return int(self._cur.lastrowid)
 
