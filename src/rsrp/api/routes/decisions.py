@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import base64
 
+import anyio.to_thread
 from fastapi import APIRouter, HTTPException, Path
 
 from rsrp.api._auth import Identity, Role
@@ -25,18 +26,19 @@ def _b64(data: bytes) -> str:
 
 
 @router.post("", response_model=DecisionOut, summary="Decide a registry request (role agent)")
-def decide(body: DecisionIn, caller: AgentCaller, service: ServiceDep) -> DecisionOut:
+async def decide(body: DecisionIn, caller: AgentCaller, service: ServiceDep) -> DecisionOut:
     limit = body.request.get("limit")
     hint = limit if isinstance(limit, int) and not isinstance(limit, bool) and limit > 0 else 0
-    result = service.pipeline.decide(
-        DecisionRequest(
-            principal=caller.principal,
-            mission_id=body.mission_id,
-            account=body.account,
-            fields=dict(body.request),
-            result_count_hint=hint,
-        )
+    request = DecisionRequest(
+        principal=caller.principal,
+        mission_id=body.mission_id,
+        account=body.account,
+        fields=dict(body.request),
+        result_count_hint=hint,
     )
+    # The pipeline blocks on the database and the ledger's durable commit: one explicit
+    # hop to a worker thread (the rest of the request stays on the event loop).
+    result = await anyio.to_thread.run_sync(service.pipeline.decide, request)
     d = result.decision
     return DecisionOut(
         request_id=result.request_id,
