@@ -9,7 +9,6 @@ more. A batch is acknowledged as a whole, after the ledger commit.
 from __future__ import annotations
 
 import datetime as dt
-import time
 import uuid
 from collections.abc import Sequence
 
@@ -29,7 +28,6 @@ __all__ = ["decide_many"]
 
 
 def decide_many(p: Pipeline, reqs: Sequence[DecisionRequest]) -> list[DecisionResult]:
-    started = time.perf_counter()
     now = p.clock()
     ids = [str(uuid.uuid4()) for _ in reqs]
     decisions: list[Decision | None] = [None] * len(reqs)
@@ -95,5 +93,4 @@ def decide_many(p: Pipeline, reqs: Sequence[DecisionRequest]) -> list[DecisionRe
         p.store.record_many(rows)
     except RsrpError as e:
         p.incident(ids[0], reqs[0].principal, "record", "RECORD_FAILED", str(e))
-    p.metrics.latency.observe(time.perf_counter() - started)
     return results

@@ -7,6 +7,7 @@ from dataclasses import dataclass
 
 from rsrp.api._approvals import Approvals
 from rsrp.api._auth import Authenticator, RateLimiter
+from rsrp.api._batcher import Batcher
 from rsrp.api._metrics import Metrics
 from rsrp.api._oidc import OidcConfig, OidcVerifier
 from rsrp.api._pipeline import Pipeline
@@ -27,11 +28,13 @@ class Service:
     stages: Stages
     pipeline: Pipeline
     approvals: Approvals
+    batcher: Batcher
     auth: Authenticator
     limiter: RateLimiter
     metrics: Metrics
 
     def close(self) -> None:
+        self.batcher.close()
         self.stages.ledger.close()
         self.db.close()
 
@@ -72,6 +75,7 @@ def build_service(settings: Settings, stages: Stages, db: Database) -> Service:
         stages=stages,
         pipeline=pipeline,
         approvals=Approvals(pipeline),
+        batcher=Batcher(pipeline),
         auth=Authenticator(registry, principals, oidc),
         limiter=RateLimiter(settings.limits.rate_per_second, settings.limits.burst),
         metrics=metrics,

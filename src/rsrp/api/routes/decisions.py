@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import base64
 
-import anyio.to_thread
 from fastapi import APIRouter, HTTPException, Path
 
 from rsrp.api._auth import Identity, Role
@@ -36,9 +35,9 @@ async def decide(body: DecisionIn, caller: AgentCaller, service: ServiceDep) -> 
         fields=dict(body.request),
         result_count_hint=hint,
     )
-    # The pipeline blocks on the database and the ledger's durable commit: one explicit
-    # hop to a worker thread (the rest of the request stays on the event loop).
-    result = await anyio.to_thread.run_sync(service.pipeline.decide, request)
+    # Decided with whatever else is in flight: one counter transaction, one ledger
+    # commit for the group; answered only once this decision is durably logged.
+    result = await service.batcher.decide(request)
     d = result.decision
     return DecisionOut(
         request_id=result.request_id,
