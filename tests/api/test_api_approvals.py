@@ -126,6 +126,7 @@ def test_api_metrics_and_readiness(running: Running) -> None:
     assert ready.status_code == 200, ready.text
     assert ready.json()["checks"]["database"] == "ok"
     assert ready.json()["checks"]["keys"] == "ok"
+    assert ready.json()["checks"]["selftests"] == "ok"
 
 
 @pytest.mark.parametrize("rate", [2])

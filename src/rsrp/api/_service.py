@@ -15,6 +15,8 @@ from rsrp.api._settings import Settings
 from rsrp.api._stages import Stages
 from rsrp.api._store import ServiceStore
 from rsrp.context import ContextBuilder, Database, EventLog, Registry, load_directory
+from rsrp.crypto import run_selftests
+from rsrp.errors import ConfigError
 
 __all__ = ["Service", "build_service"]
 
@@ -32,6 +34,8 @@ class Service:
     auth: Authenticator
     limiter: RateLimiter
     metrics: Metrics
+    #: Names of the crypto known-answer self-tests that failed at start-up (none in production).
+    selftest_failures: tuple[str, ...] = ()
 
     def close(self) -> None:
         self.batcher.close()
@@ -66,6 +70,11 @@ def build_service(settings: Settings, stages: Stages, db: Database) -> Service:
                 min_refresh_s=o.jwks_min_refresh_s,
             )
         )
+    # Power-on known-answer tests: production refuses to start on any failure;
+    # development starts but /readyz reports them.
+    failures = tuple(r.name for r in run_selftests() if not r.ok)
+    if failures and settings.mode == "production":
+        raise ConfigError(f"crypto self-tests failed, refusing to start: {', '.join(failures)}")
     principals = {p: [str(r) for r in rs] for p, rs in settings.auth.principals.items()}
     return Service(
         settings=settings,
@@ -79,4 +88,5 @@ def build_service(settings: Settings, stages: Stages, db: Database) -> Service:
         auth=Authenticator(registry, principals, oidc),
         limiter=RateLimiter(settings.limits.rate_per_second, settings.limits.burst),
         metrics=metrics,
+        selftest_failures=failures,
     )
