@@ -33,18 +33,11 @@ sys.path.insert(0, str(ROOT / "src"))
 
 from rsrp.api import DecisionRequest, Settings, create_app, decide_many  # noqa: E402
 from rsrp.api.devpki import ensure_dev_pki  # noqa: E402
+from rsrp.cli.serve import EXAMPLE_REQUEST  # noqa: E402
 from rsrp.context import Agent, Level, Mission, MissionStatus, Perimeter  # noqa: E402
 
 EXAMPLE = ROOT / "examples" / "bank-registry"
-REQUEST = {
-    "query_type": "ACCOUNT_DETAILS",
-    "justification": "Enquete fiscale dossier 2026-0142",
-    "export_format": "NONE",
-    "limit": 5,
-    "account_department": 75,
-    "legal_basis": "LPF art. L81",
-    "expected_duration_ms": 200,
-}
+REQUEST = EXAMPLE_REQUEST
 
 
 def settings_for(tmp: Path, mode: str = "batch") -> Settings:

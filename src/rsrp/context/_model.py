@@ -41,7 +41,8 @@ class MissionStatus(enum.StrEnum):
     CLOSED = "CLOSED"
 
 
-def _rfc3339(ts: dt.datetime) -> str:
+def rfc3339(ts: dt.datetime) -> str:
+    """RFC 3339 in UTC with a ``Z``, as the policy input's timestamps."""
     return ts.astimezone(dt.UTC).isoformat().replace("+00:00", "Z")
 
 
@@ -193,8 +194,8 @@ class ContextSnapshot:
             mission = {
                 "id": m.id,
                 "status": m.status.value,
-                "start": _rfc3339(m.start),
-                "end": _rfc3339(m.end),
+                "start": rfc3339(m.start),
+                "end": rfc3339(m.end),
                 "hours_start": m.hours_start,
                 "hours_end": m.hours_end,
                 "timezone": m.timezone,

@@ -8,7 +8,7 @@ from fastapi import APIRouter, HTTPException, Path
 
 from rsrp.api._auth import Identity, Role
 from rsrp.api._models import DecisionIn, DecisionOut, DecisionRecordOut, ReceiptOut
-from rsrp.api._pipeline import DecisionRequest
+from rsrp.api._pipeline import DecisionRequest, DecisionResult
 from rsrp.api._store import DecisionRow
 from rsrp.api.deps import AgentCaller, Caller, ServiceDep
 from rsrp.policy.decision import Outcome
@@ -22,6 +22,25 @@ _UUID = r"^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$"
 
 def _b64(data: bytes) -> str:
     return base64.b64encode(data).decode("ascii")
+
+
+def decision_out(result: DecisionResult, signing_mode: str) -> DecisionOut:
+    """The response for a logged decision (a request or an approval)."""
+    d = result.decision
+    return DecisionOut(
+        request_id=result.request_id,
+        decision=d.outcome.name,  # type: ignore[arg-type]
+        code=d.code,
+        message=d.message,
+        matched=[m.rule_id for m in d.matched],
+        ledger_index=result.ledger_index,
+        envelope=_b64(result.envelope),
+        state_hash=result.state_hash.hex(),
+        evaluated_at=d.evaluated_at,
+        mission_id=result.mission_id,
+        signing_mode=signing_mode,
+        approval_expires_at=result.approval_expires_at,
+    )
 
 
 @router.post("", response_model=DecisionOut, summary="Decide a registry request (role agent)")
@@ -38,21 +57,7 @@ async def decide(body: DecisionIn, caller: AgentCaller, service: ServiceDep) -> 
     # Decided with whatever else is in flight: one counter transaction, one ledger
     # commit for the group; answered only once this decision is durably logged.
     result = await service.batcher.decide(request)
-    d = result.decision
-    return DecisionOut(
-        request_id=result.request_id,
-        decision=d.outcome.name,  # type: ignore[arg-type]
-        code=d.code,
-        message=d.message,
-        matched=[m.rule_id for m in d.matched],
-        ledger_index=result.ledger_index,
-        envelope=_b64(result.envelope),
-        state_hash=result.state_hash.hex(),
-        evaluated_at=d.evaluated_at,
-        mission_id=result.mission_id,
-        signing_mode=service.stages.proof.mode,
-        approval_expires_at=result.approval_expires_at,
-    )
+    return decision_out(result, service.stages.proof.mode)
 
 
 def _readable(service: ServiceDep, caller: Identity, request_id: str) -> DecisionRow:
