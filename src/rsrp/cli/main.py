@@ -5,6 +5,7 @@ from __future__ import annotations
 import typer
 
 from rsrp.cli import keys as keys_cmd
+from rsrp.cli import ledger as ledger_cmd
 from rsrp.cli import note as note_cmd
 from rsrp.cli import policy as policy_cmd
 from rsrp.cli import proof as proof_cmd
@@ -32,6 +33,7 @@ app.add_typer(proof_cmd.app, name="proof")
 app.add_typer(note_cmd.app, name="note")
 app.add_typer(witness_cmd.app, name="witness")
 app.add_typer(receipt_cmd.app, name="receipt")
+app.add_typer(ledger_cmd.app, name="ledger")
 
 # Each stage's commands live in their own module and are mounted here.
 # (policy, keys, proof, ledger, note, witness, receipt, selftest, serve are added

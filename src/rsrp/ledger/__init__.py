@@ -36,8 +36,10 @@ from rsrp.ledger._errors import (
 )
 from rsrp.ledger._log import MAX_ENTRY_SIZE, Log, open_backend
 from rsrp.ledger._memory import MemoryTree
+from rsrp.ledger._notestore import NoteStore, note_checker
 from rsrp.ledger._proofs import NodeSource, consistency_proof, inclusion_proof, root_at
 from rsrp.ledger._storage import Backend, StoredCheckpoint, StoredEntry
+from rsrp.ledger._tiles import TilesSource, entries_path, export_tiles, tile_path
 from rsrp.ledger._verify import (
     root_from_consistency_proof,
     root_from_inclusion_proof,
@@ -61,21 +63,27 @@ __all__ = [
     "MemoryTree",
     "MerkleProofError",
     "NodeSource",
+    "NoteStore",
     "ProofLengthError",
     "RootMismatchError",
     "StorageError",
     "StoredCheckpoint",
     "StoredEntry",
     "TamperError",
+    "TilesSource",
     "audit",
     "consistency_proof",
+    "entries_path",
+    "export_tiles",
     "hash_children",
     "hash_leaf",
     "inclusion_proof",
+    "note_checker",
     "open_backend",
     "root_at",
     "root_from_consistency_proof",
     "root_from_inclusion_proof",
+    "tile_path",
     "verify_consistency",
     "verify_inclusion",
 ]

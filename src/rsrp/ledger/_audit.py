@@ -8,28 +8,33 @@ are linked by RFC 9162 §2.1.4 consistency proofs. The first problem found raise
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Protocol
 
 from rsrp.ledger._errors import MerkleProofError, TamperError
 from rsrp.ledger._memory import MemoryTree
-from rsrp.ledger._storage import StoredCheckpoint, StoredEntry
+from rsrp.ledger._storage import StoredCheckpoint
 from rsrp.ledger._verify import verify_consistency
-from rsrp.ledger.rfc6962 import hash_leaf
 
 __all__ = ["AuditReport", "AuditSource", "Progress", "audit"]
 
 Progress = Callable[[int, int], None]  # (entries checked, entries in total)
 _CHUNK = 65_536
+_sha256 = hashlib.sha256
 
 
 class AuditSource(Protocol):
     """Where an audit reads a log from: a storage back-end or an exported tiles directory."""
 
     def head(self) -> tuple[int, bytes]: ...
-    def read_entries(self, start: int, limit: int) -> list[StoredEntry]: ...
-    def read_nodes(self, level: int, start: int, limit: int) -> list[tuple[int, bytes]]: ...
+    def read_entry_columns(
+        self, start: int, limit: int
+    ) -> tuple[Sequence[int], Sequence[bytes], Sequence[bytes]]: ...
+    def read_node_columns(
+        self, level: int, start: int, limit: int
+    ) -> tuple[Sequence[int], Sequence[bytes]]: ...
     def checkpoints(self) -> list[StoredCheckpoint]: ...
 
 
@@ -45,27 +50,29 @@ class AuditReport:
 
 
 def _leaves(src: AuditSource, size: int, progress: Progress | None) -> list[bytes]:
+    """Recompute every leaf hash, in chunks; whole-chunk comparisons keep this at hashing speed."""
     hashes: list[bytes] = []
     start = 0
     while True:
-        rows = src.read_entries(start, _CHUNK)
-        if not rows:
+        idx, data, stored = src.read_entry_columns(start, _CHUNK)
+        if not idx:
             break
-        fresh = [hash_leaf(r.data) for r in rows]
-        for k, r in enumerate(rows):
-            i = start + k
-            if r.index != i:
-                what = "missing" if r.index > i else "out of order"
-                raise TamperError(f"entry {i} is {what} (found index {r.index} in its place)", i)
-        if fresh != [r.leaf_hash for r in rows]:
-            k = next(k for k, r in enumerate(rows) if r.leaf_hash != fresh[k])
+        fresh = [_sha256(b"\x00" + d).digest() for d in data]  # RFC 9162 §2.1.1 leaf hash
+        if list(idx) != list(range(start, start + len(idx))):
+            k = next(k for k, i in enumerate(idx) if i != start + k)
+            what = "missing" if idx[k] > start + k else "out of order"
             raise TamperError(
-                f"entry {start + k}: stored leaf hash {rows[k].leaf_hash.hex()} is not "
+                f"entry {start + k} is {what} (found index {idx[k]} in its place)", start + k
+            )
+        if fresh != list(stored):
+            k = next(k for k, h in enumerate(stored) if h != fresh[k])
+            raise TamperError(
+                f"entry {start + k}: stored leaf hash {stored[k].hex()} is not "
                 f"SHA-256(0x00 || entry) = {fresh[k].hex()}: entry bytes or leaf hash altered",
                 start + k,
             )
         hashes += fresh
-        start += len(rows)
+        start += len(idx)
         if progress:
             progress(min(start, size), size)
     if start < size:
@@ -77,41 +84,54 @@ def _leaves(src: AuditSource, size: int, progress: Progress | None) -> list[byte
     return hashes
 
 
-def _check_nodes(src: AuditSource, tree: MemoryTree, levels: Sequence[int] | None) -> int:
-    checked = 0
+def _check_nodes(
+    src: AuditSource, tree: MemoryTree, levels: Sequence[int] | None
+) -> tuple[int, TamperError | None]:
+    """Compare stored nodes with recomputed ones; raise on a wrong or missing one.
+
+    Nodes beyond the tree are returned (not raised) so the caller can first report entries
+    beyond the head, which explain them.
+    """
+    checked, extra = 0, None
     for level in levels if levels is not None else range(1, len(tree.levels)):
         want = tree.levels[level] if level < len(tree.levels) else []
         start = 0
         while True:
-            rows = src.read_nodes(level, start, _CHUNK)
-            if not rows:
+            idx, stored = src.read_node_columns(level, start, _CHUNK)
+            if not idx:
                 break
-            for k, (idx, h) in enumerate(rows):
+            n = len(idx)
+            if (
+                list(idx) == list(range(start, start + n))
+                and list(stored) == want[start : start + n]
+            ):
+                start, checked = start + n, checked + n
+                continue
+            for k, (i_got, h) in enumerate(zip(idx, stored, strict=True)):
                 i = start + k
-                if idx != i or i >= len(want) or h != want[i]:
-                    bad = min(idx, i)
-                    lo, hi = bad << level, (bad + 1) << level
-                    what = (
-                        "is missing"
-                        if idx > i
-                        else "should not exist"
-                        if i >= len(want)
-                        else "differs from the hash of its entries"
-                    )
+                lo = min(i_got, i) << level
+                span = f"tree node (level {level}, index {min(i_got, i)}) over entries [{lo}, "
+                span += f"{lo + (1 << level)})"
+                if i_got > i and i < len(want):
+                    raise TamperError(f"{span} is missing: stored tree altered at entry {lo}", lo)
+                if i >= len(want):
+                    if extra is None or lo < (extra.index or 0):
+                        extra = TamperError(f"{span} should not exist beyond the tree", lo)
+                    break
+                if h != want[i]:
                     raise TamperError(
-                        f"tree node (level {level}, index {bad}) over entries [{lo}, {hi}) "
-                        f"{what}: stored tree altered at entry {lo}",
+                        f"{span} differs from the hash of its entries: stored tree altered at "
+                        f"entry {lo}",
                         lo,
                     )
-            start += len(rows)
-            checked += len(rows)
+            start, checked = start + n, checked + n
         if start < len(want):
             lo = start << level
             raise TamperError(
                 f"tree node (level {level}, index {start}) over entries from {lo} is missing",
                 lo,
             )
-    return checked
+    return checked, extra
 
 
 def _check_checkpoints(
@@ -182,13 +202,15 @@ def audit(
     tree = MemoryTree.from_leaf_hashes(leaves[:size])
     # Nodes first: an entry inserted mid-log shows up there at its own index, before the
     # surplus entry at the end does.
-    nodes = _check_nodes(src, tree, node_levels)
+    nodes, extra = _check_nodes(src, tree, node_levels)
     if len(leaves) > size:
         raise TamperError(
             f"entry {size} exists beyond the tree head size {size}: entry inserted or "
             "tree head rolled back",
             size,
         )
+    if extra is not None:
+        raise extra
     if tree.root() != head_root:
         raise TamperError(
             f"tree head root {head_root.hex()} is not the root of the {size} stored entries "

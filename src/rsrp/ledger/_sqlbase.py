@@ -21,6 +21,9 @@ from rsrp.ledger._tree import NodeId
 __all__ = ["SqlBackend"]
 
 _CP_COLS = "size, root, note, created_at, timestamp_token, cosignatures"
+# Only "?" placeholders are ever formatted into these; values always go as parameters.
+_NODES_AT = "SELECT level, idx, hash FROM nodes WHERE level = ? AND idx IN ({})"
+_LEAVES_AT = "SELECT ?, idx, leaf_hash FROM entries WHERE idx IN ({})"
 
 
 class SqlBackend:
@@ -125,17 +128,18 @@ class SqlBackend:
 
     def _nodes(self, cur: Any, ids: Sequence[NodeId]) -> list[bytes]:
         found: dict[NodeId, bytes] = {}
-        leaves = [i for lv, i in ids if lv == 0]
-        inner = [(lv, i) for lv, i in ids if lv > 0]
-        if leaves:
-            marks = ", ".join("?" * len(leaves))
-            sql = f"SELECT idx, leaf_hash FROM entries WHERE idx IN ({marks})"  # noqa: S608
-            cur.execute(self._q(sql), leaves)
-            found.update(((0, int(i)), bytes(h)) for i, h in cur.fetchall())
-        if inner:
-            marks = ", ".join(["(?, ?)"] * len(inner))
-            sql = f"SELECT level, idx, hash FROM nodes WHERE (level, idx) IN (VALUES {marks})"  # noqa: S608
-            cur.execute(self._q(sql), [x for node in inner for x in node])
+        # One round trip: a point lookup per level, UNION ALL'd. (A row-value
+        # ``(level, idx) IN (VALUES ...)`` makes SQLite and PostgreSQL scan the whole table.)
+        by_level: dict[int, list[int]] = {}
+        for lv, i in ids:
+            by_level.setdefault(lv, []).append(i)
+        parts, args = [], []
+        for lv, idxs in by_level.items():
+            marks = ", ".join("?" * len(idxs))
+            parts.append((_LEAVES_AT if lv == 0 else _NODES_AT).format(marks))
+            args += [lv, *idxs]
+        if parts:
+            cur.execute(self._q(" UNION ALL ".join(parts)), args)
             found.update(((int(lv), int(i)), bytes(h)) for lv, i, h in cur.fetchall())
         missing = [n for n in ids if n not in found]
         if missing:
@@ -151,6 +155,40 @@ class SqlBackend:
                 (start, limit),
             )
             return [StoredEntry(int(i), bytes(d), bytes(h)) for i, d, h in cur.fetchall()]
+
+    def read_entry_columns(
+        self, start: int, limit: int
+    ) -> tuple[Sequence[int], Sequence[bytes], Sequence[bytes]]:
+        """Entries from ``start`` as columns (index, data, leaf hash), for bulk audits."""
+        with self._read() as cur:
+            cur.execute(
+                self._q(
+                    "SELECT idx, data, leaf_hash FROM entries WHERE idx >= ? ORDER BY idx LIMIT ?"
+                ),
+                (start, limit),
+            )
+            rows = cur.fetchall()
+        if not rows:
+            return [], [], []
+        idx, data, hashes = zip(*rows, strict=True)
+        return idx, data, hashes
+
+    def read_node_columns(
+        self, level: int, start: int, limit: int
+    ) -> tuple[Sequence[int], Sequence[bytes]]:
+        """Stored nodes of ``level`` from ``start`` as two columns (index, hash)."""
+        with self._read() as cur:
+            cur.execute(
+                self._q(
+                    "SELECT idx, hash FROM nodes WHERE level = ? AND idx >= ? ORDER BY idx LIMIT ?"
+                ),
+                (level, start, limit),
+            )
+            rows = cur.fetchall()
+        if not rows:
+            return [], []
+        idx, hashes = zip(*rows, strict=True)
+        return idx, hashes
 
     def read_nodes(self, level: int, start: int, limit: int) -> list[tuple[int, bytes]]:
         with self._read() as cur:
