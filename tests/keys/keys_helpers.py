@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import Any
 
-from rsrp.keys import FileKeyStore, KeyPolicy
+from rsrp.keys import FileKeyStore, KeyInfo, KeyPolicy, KeyState, Purpose
 
 PASSPHRASE = b"correct horse battery staple"
 T0 = datetime(2026, 1, 1, tzinfo=UTC)
@@ -49,3 +50,19 @@ def snapshot(directory: Path) -> dict[str, bytes]:
     return {
         str(p.relative_to(directory)): p.read_bytes() for p in directory.rglob("*") if p.is_file()
     }
+
+
+def info(**kw: Any) -> KeyInfo:
+    base: dict[str, Any] = {
+        "key_id": "fr-test-1",
+        "algorithm": "ed25519",
+        "purpose": Purpose.DECISION_SIGNING,
+        "jurisdiction": "FR",
+        "not_before": T0,
+        "not_after": T0 + timedelta(days=30),
+        "state": KeyState.ACTIVE,
+        "state_changed_at": T0,
+        "created_at": T0,
+    }
+    base.update(kw)
+    return KeyInfo(**base)

@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import json
 from pathlib import Path
 
 import pytest
-from tests.keys.keys_helpers import Clock, file_store
-from tests.keys.test_keys_model import info
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from tests.keys.keys_helpers import Clock, file_store, info
 
 from rsrp.keys import JournalError, KeyJournal, Purpose, verify_journal
 from rsrp.keys._journal import GENESIS
@@ -134,3 +136,73 @@ def test_append_refuses_to_extend_a_broken_chain(journal_path: Path) -> None:
 
 def test_journal_file_is_private(journal_path: Path) -> None:
     assert journal_path.stat().st_mode & 0o777 == 0o600
+
+
+@settings(max_examples=200)
+@given(st.binary(max_size=600))
+def test_hostile_journal_bytes_only_raise_journal_errors(data: bytes) -> None:
+    import tempfile
+
+    with tempfile.TemporaryDirectory() as d:
+        p = Path(d) / "j.jsonl"
+        p.write_bytes(data)
+        with contextlib.suppress(JournalError):
+            verify_journal(p)
+
+
+def test_check_journal_agrees_with_the_store(tmp_path: Path) -> None:
+    store = file_store(tmp_path / "ks")
+    store.generate("ed25519", Purpose.DECISION_SIGNING, key_id="a")
+    store.retire("a")
+    assert len(store.check_journal()) == 3
+
+
+def test_check_journal_catches_tail_truncation(tmp_path: Path) -> None:
+    store = file_store(tmp_path / "ks")
+    store.generate("ed25519", Purpose.DECISION_SIGNING, key_id="a")
+    store.retire("a")
+    path = tmp_path / "ks" / "journal.jsonl"
+    write(path, lines(path)[:-1])  # the chain alone cannot see this
+    assert len(verify_journal(path)) == 2
+    with pytest.raises(
+        JournalError, match="a: store says deactivated, journal's last event says active"
+    ):
+        store.check_journal()
+
+
+def test_check_journal_catches_a_deleted_key_file(tmp_path: Path) -> None:
+    store = file_store(tmp_path / "ks")
+    store.generate("ed25519", Purpose.DECISION_SIGNING, key_id="a")
+    (tmp_path / "ks" / "keys" / "a.key").unlink()
+    with pytest.raises(JournalError, match="a: journalled but absent"):
+        store.check_journal()
+
+
+_WRITER = """
+import sys
+from pathlib import Path
+from rsrp.keys import FileKeyStore, Purpose
+store = FileKeyStore(Path(sys.argv[1]), passphrase=lambda: b"correct horse battery staple",
+                     default_jurisdiction="FR", actor=sys.argv[2], scrypt_log2_n=14)
+for i in range(6):
+    k = store.generate("ed25519", Purpose.WITNESS, key_id=f"{sys.argv[2]}-{i}")
+    store.retire(k.key_id)
+"""
+
+
+def test_concurrent_processes_keep_one_chain(tmp_path: Path) -> None:
+    import os
+    import subprocess
+    import sys
+
+    import rsrp
+
+    file_store(tmp_path / "ks")  # create the directory layout first
+    env = {**os.environ, "PYTHONPATH": str(Path(rsrp.__file__).parents[1])}  # this checkout
+    procs = [
+        subprocess.Popen([sys.executable, "-c", _WRITER, str(tmp_path / "ks"), f"w{n}"], env=env)
+        for n in range(3)
+    ]
+    assert [p.wait(timeout=120) for p in procs] == [0, 0, 0]
+    events = file_store(tmp_path / "ks").check_journal()
+    assert len(events) == 3 * 6 * 3  # generate, activate, deactivate per key

@@ -11,7 +11,7 @@ from typing import Any
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
-from tests.keys.keys_helpers import T0
+from tests.keys.keys_helpers import T0, info
 
 from rsrp.errors import KeyStoreError
 from rsrp.keys import InvalidTransitionError, KeyInfo, KeyNotUsableError, KeyState, Purpose
@@ -33,22 +33,6 @@ ALLOWED = {
     (S.DEACTIVATED, S.DESTROYED),
     (S.COMPROMISED, S.DESTROYED),
 }
-
-
-def info(**kw: Any) -> KeyInfo:
-    base: dict[str, Any] = {
-        "key_id": "fr-test-1",
-        "algorithm": "ed25519",
-        "purpose": Purpose.DECISION_SIGNING,
-        "jurisdiction": "FR",
-        "not_before": T0,
-        "not_after": T0 + timedelta(days=30),
-        "state": KeyState.ACTIVE,
-        "state_changed_at": T0,
-        "created_at": T0,
-    }
-    base.update(kw)
-    return KeyInfo(**base)
 
 
 @pytest.mark.parametrize(

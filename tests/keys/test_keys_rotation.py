@@ -170,3 +170,20 @@ def test_production_start_refuses_on_a_failing_selftest(monkeypatch: pytest.Monk
     monkeypatch.setattr(crypto, "require_selftests", failing, raising=False)
     with pytest.raises(KeyPolicyError, match=r"self-tests failed.*ml-dsa-65"):
         KeyPolicy(production=True).start()
+
+
+def test_open_store_in_production_runs_the_selftests_first(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from rsrp import crypto
+
+    monkeypatch.setenv("RSRP_KEYSTORE_PASSPHRASE", PASSPHRASE.decode())
+    prod = KeyPolicy(production=True, allow_software_store=True)
+    open_store(f"file:{tmp_path}/ks", policy=prod)  # the real KATs pass
+
+    def failing() -> None:
+        raise crypto.SelfTestFailure("KAT ecdsa-p384: mismatch")
+
+    monkeypatch.setattr(crypto, "require_selftests", failing)
+    with pytest.raises(KeyPolicyError, match="self-tests failed"):
+        open_store(f"file:{tmp_path}/ks", policy=prod)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 from pathlib import Path
 
@@ -9,6 +10,8 @@ import pytest
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec, ed25519
 from cryptography.hazmat.primitives.keywrap import aes_key_wrap_with_padding
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from tests.keys.keys_helpers import PASSPHRASE, Clock, file_store, snapshot
 
 from rsrp import crypto
@@ -53,6 +56,14 @@ def test_sign_round_trip_through_a_reopened_store(tmp_path: Path, algorithm: str
     pub.verify(b"message", sig, ctx)
     with pytest.raises(crypto.InvalidSignature):
         pub.verify(b"messagE", sig, ctx)
+
+
+def test_stores_implement_the_protocols(store: FileKeyStore) -> None:
+    from rsrp.keys import KeyStore, Signer
+
+    assert isinstance(store, KeyStore)
+    k = store.generate("ed25519", Purpose.DECISION_SIGNING)
+    assert isinstance(store.signer(k.key_id), Signer)
 
 
 def test_kem_round_trip(store: FileKeyStore) -> None:
@@ -295,3 +306,35 @@ def test_open_store_by_uri_and_env_passphrase(
 def test_short_passphrase_refused(tmp_path: Path) -> None:
     with pytest.raises(WrongPassphraseError, match="at least"):
         file_store(tmp_path / "ks", passphrase=b"short")
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.binary(max_size=400))
+def test_hostile_key_file_bytes_only_raise_keystore_errors(data: bytes) -> None:
+    from rsrp.keys._keyfile import decode_key_file
+
+    # Structurally hostile input never reaches scrypt (bounded parameters) nor crashes.
+    with contextlib.suppress(KeyFileCorruptError, WrongPassphraseError):
+        decode_key_file(data, b"\x00" * 32)
+
+
+@pytest.fixture(scope="module")
+def good_file(tmp_path_factory: pytest.TempPathFactory) -> bytes:
+    d = tmp_path_factory.mktemp("mutations")
+    file_store(d / "ks").generate("ed25519", Purpose.DECISION_SIGNING, key_id="k1")
+    return (d / "ks" / "keys" / "k1.key").read_bytes()
+
+
+@settings(max_examples=100, deadline=None)
+@given(st.binary(min_size=1, max_size=64), st.integers(min_value=0))
+def test_key_file_mutations_never_authenticate(good_file: bytes, junk: bytes, where: int) -> None:
+    """Insertions, truncations and suffix garbage (STYLE.md point 5) all fail closed."""
+    from rsrp.keys._keyfile import decode_key_file, read_kdf
+
+    good = good_file
+    pos = where % (len(good) + 1)
+    for bad in (good[:pos] + junk + good[pos:], good[:pos], good[:pos] + junk):
+        if bad == good:
+            continue
+        with pytest.raises((KeyFileCorruptError, WrongPassphraseError)):
+            decode_key_file(bad, read_kdf(good).derive(PASSPHRASE))

@@ -134,6 +134,7 @@ def test_receipt_end_to_end_offline(tmp_path: Path, tsa: LocalTSA) -> None:
         c = Checkpointer(
             ORIGIN,
             log,
+            log,
             [signer_from_skey(skey)],
             [verifier_from_vkey(vkey)],
             timestamper=lambda text: request_timestamp(tsa.url, text).encode().encode(),
@@ -173,7 +174,9 @@ def test_receipt_mutations_fail_closed(tmp_path: Path) -> None:
     envelopes, keyring = make_envelopes(5)
     with Log.open(tmp_path / "log.db") as log:
         log.append_many(envelopes)
-        Checkpointer(ORIGIN, log, [signer_from_skey(skey)], [verifier_from_vkey(vkey)]).checkpoint()
+        Checkpointer(
+            ORIGIN, log, log, [signer_from_skey(skey)], [verifier_from_vkey(vkey)]
+        ).checkpoint()
         receipt = build_receipt(log, 2).to_bytes()
     verify_receipt(receipt, [vkey], None, keyring)
     step = max(1, len(receipt) // 150)
@@ -236,7 +239,9 @@ def test_receipt_batch_envelope_is_verified_by_inclusion(
     _, ring = make_envelopes(0)
     with Log.open(tmp_path / "log.db") as log:
         log.append_many(envs)
-        Checkpointer(ORIGIN, log, [signer_from_skey(skey)], [verifier_from_vkey(vkey)]).checkpoint()
+        Checkpointer(
+            ORIGIN, log, log, [signer_from_skey(skey)], [verifier_from_vkey(vkey)]
+        ).checkpoint()
         receipt = build_receipt(log, 1)
     with pytest.raises(NeedsInclusionProofError):
         verify_envelope(envs[1], ring)

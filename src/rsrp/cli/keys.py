@@ -35,7 +35,12 @@ app = typer.Typer(help="Key stores: generate, rotate, export, import, destroy; v
 out = Console(highlight=False)
 
 StoreOpt = Annotated[
-    str, typer.Option("--store", help="Store URI: file:/dir[?jurisdiction=XX] or pkcs11:token=...")
+    str,
+    typer.Option(
+        "--store",
+        envvar="RSRP_KEY_STORE",
+        help="Store URI: file:/dir[?jurisdiction=XX] or pkcs11:token=...?module-path=...",
+    ),
 ]
 KeyIdArg = Annotated[str, typer.Argument(help="Key id.")]
 
@@ -142,7 +147,9 @@ def export(
     """Export public keys: PEM SPKI, JWKS, a keyring directory, or a signed-note vkey."""
     with exit_on_rsrp_error():
         s = _store(store)
-        ids = key_ids or [i.key_id for i in s.list()]
+        # By default every key; JWKS and PEM are about signature keys, so KEM keys are
+        # left out unless named.
+        ids = key_ids or [i.key_id for i in s.list() if fmt is ExportFormat.KEYRING or not i.is_kem]
         if fmt is ExportFormat.KEYRING:
             if output is None:
                 raise KeyStoreError("--format keyring needs --out DIRECTORY")
@@ -208,9 +215,9 @@ def import_key(
 
 @app.command("journal")
 def journal(store: StoreOpt) -> None:
-    """Verify the key-event journal's hash chain and print its events."""
+    """Verify the key-event journal (hash chain, and agreement with the store); print it."""
     with exit_on_rsrp_error():
-        events = _store(store).journal()
+        events = _store(store).check_journal()
         table = Table("seq", "time", "actor", "event", "key id", "state")
         for e in events:
             table.add_row(

@@ -58,8 +58,9 @@ from rsrp.keys._model import TRANSITIONS, KeyInfo, KeyState, Purpose
 from rsrp.keys._open import open_store
 from rsrp.keys._pkcs11 import Pkcs11KeyStore
 from rsrp.keys._policy import KeyPolicy, NodeKeyConfig
+from rsrp.keys._protocol import KeyStore
 from rsrp.keys._software import FileKeyStore
-from rsrp.keys._store import BaseKeyStore, KeyStore, StoreSigner
+from rsrp.keys._store import BaseKeyStore, StoreSigner
 from rsrp.keys.signer import Signer, Verifier
 
 __all__ = [

@@ -11,6 +11,7 @@ elsewhere, e.g. published in a checkpoint) to detect that.
 
 from __future__ import annotations
 
+import fcntl
 import hashlib
 import json
 import os
@@ -131,14 +132,17 @@ class KeyJournal:
         """Verify the chain so far, then append one event. Refuses to extend a broken chain."""
         if not _EVENT.match(event):
             raise JournalError(f"invalid event name {event!r}")
-        seq, prev = self.head()
-        line = _encode(seq, prev, time, actor, event, key)
         fd = os.open(self.path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o600)
         try:
+            # An exclusive lock from reading the head to the fsync: two processes appending
+            # at once would otherwise both link to the same previous line (a forked chain).
+            fcntl.flock(fd, fcntl.LOCK_EX)
+            seq, prev = self.head()
+            line = _encode(seq, prev, time, actor, event, key)
             os.write(fd, line + b"\n")
             os.fsync(fd)
         finally:
-            os.close(fd)
+            os.close(fd)  # releases the lock
         return JournalEvent(seq, prev, time, actor, event, key, hashlib.sha256(line).hexdigest())
 
     def events(self) -> list[JournalEvent]:

@@ -31,8 +31,10 @@ def open_store(
     actor: str | None = None,
 ) -> BaseKeyStore:
     """Open the store named by ``uri``. Secrets come from the callbacks or the
-    environment (``RSRP_KEYSTORE_PASSPHRASE``, ``RSRP_PKCS11_PIN``), never the URI."""
+    environment (``RSRP_KEYSTORE_PASSPHRASE``, ``RSRP_PKCS11_PIN``), never the URI.
+    In production mode the crypto self-tests run first and any failure refuses."""
     policy = policy or KeyPolicy()
+    policy.start()  # production mode: crypto self-tests before any key is touched
     scheme = uri.partition(":")[0]
     if scheme == "file":
         policy.check_store("file")

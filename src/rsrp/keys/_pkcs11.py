@@ -104,6 +104,9 @@ class Pkcs11KeyStore(BaseKeyStore):
         path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
         super().__init__(
             journal=KeyJournal(path),
+            # Processes on this host sharing the token serialise metadata updates here;
+            # hosts sharing one HSM partition do not (docs/key-custody.md).
+            lock_path=path.with_name(path.name + ".lock"),
             default_jurisdiction=default_jurisdiction,
             policy=policy,
             actor=actor,
@@ -224,12 +227,19 @@ class Pkcs11KeyStore(BaseKeyStore):
     def _import(self, info: KeyInfo, pkcs8: bytes) -> None:
         self._check_algorithm(info.algorithm)
         key = load_pkcs8(pkcs8).key
-        if info.algorithm == COMPOSITE:
-            raise NotAvailableError("importing composite keys into a PKCS#11 token is not built")
+        kid = info.key_id
+        wrapped = None
         with self._tlock:
-            self._token.import_private(info.algorithm, info.key_id, key)
-            public = self._token.public_key_der(info.key_id, info.algorithm)
-        self._write_record(info, public, None)
+            if isinstance(key, composite.CompositePrivateKey):
+                # ECDSA half into the token; ML-DSA seed wrapped under a fresh in-token KEK.
+                self._token.import_private("ecdsa-p384-sha384", kid, key.ecdsa)
+                self._token.generate_kek(f"{kid}#kek")
+                wrapped = self._token.wrap_secret(f"{kid}#kek", key.mldsa.private_bytes_raw())
+                public = key.public_key().spki_der()
+            else:
+                self._token.import_private(info.algorithm, kid, key)
+                public = self._token.public_key_der(kid, info.algorithm)
+        self._write_record(info, public, wrapped)
 
     def _algorithm_of_pkcs8(self, pkcs8: bytes) -> str:
         return load_pkcs8(pkcs8).algorithm

@@ -53,6 +53,10 @@ def open_token(module: str, label: str, pin: str) -> Token:
         raise NotAvailableError(f"PKCS#11 module {module} could not be loaded: {e!r}") from e
     try:
         session = token.open(user_pin=pin, rw=True)
+    except pkcs11.UserAlreadyLoggedIn:
+        # PKCS#11 login state belongs to the application, not the session (v2.40 §5.6):
+        # another store in this process already logged in, so this session is too.
+        session = token.open(rw=True)
     except (pkcs11.PinIncorrect, pkcs11.PinLenRange, pkcs11.PinInvalid) as e:
         raise WrongPinError(f"token {label!r} refused the PIN") from e
     except pkcs11.PinLocked as e:
@@ -66,6 +70,13 @@ class Token:
     def __init__(self, token: Any, session: Any) -> None:
         self.token = token
         self.session = session
+        self._private: dict[str, Any] = {}
+
+    def private_key(self, label: str) -> Any:
+        """The private key object labelled ``label`` (handle cached; see :meth:`sign`)."""
+        if label not in self._private:
+            self._private[label] = self.one(ObjectClass.PRIVATE_KEY, label)
+        return self._private[label]
 
     def close(self) -> None:
         self.session.close()
@@ -201,11 +212,19 @@ class Token:
         SoftHSM has no CKM_ECDSA_SHA384: the SHA-384 digest is computed here and
         CKM_ECDSA signs it; the raw r||s the token returns is re-encoded as DER.
         """
-        priv = self.one(ObjectClass.PRIVATE_KEY, label)
         if algorithm == "ed25519":
-            sig: bytes = priv.sign(message, mechanism=Mechanism.EDDSA)
-            return sig
-        raw = priv.sign(hashlib.sha384(message).digest(), mechanism=Mechanism.ECDSA)
+            mech, data = Mechanism.EDDSA, message
+        else:
+            mech, data = Mechanism.ECDSA, hashlib.sha384(message).digest()
+        try:
+            raw: bytes = self.private_key(label).sign(data, mechanism=mech)
+        except (pkcs11.ObjectHandleInvalid, pkcs11.KeyHandleInvalid):
+            # Destroyed or replaced meanwhile (e.g. by another process): look it up again,
+            # so a destroyed key fails with "no object", never signs with a stale handle.
+            self._private.pop(label, None)
+            raw = self.private_key(label).sign(data, mechanism=mech)
+        if algorithm == "ed25519":
+            return raw
         der: bytes = encode_ecdsa_signature(raw)
         return der
 
@@ -276,6 +295,7 @@ class Token:
         return value
 
     def destroy(self, cls: ObjectClass, label: str) -> None:
+        self._private.pop(label, None)
         for obj in self.objects(cls, label):
             obj.destroy()
 

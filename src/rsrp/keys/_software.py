@@ -90,8 +90,10 @@ class FileKeyStore(BaseKeyStore):
         self._log2_n = scrypt_log2_n
         self._derived: dict[bytes, bytes] = {}
         self._cache: dict[str, tuple[tuple[int, int, int], KeyFile]] = {}
+        self._parsed: dict[str, tuple[KeyFile, crypto.PrivateKey]] = {}
         super().__init__(
             journal=KeyJournal(self.directory / "journal.jsonl"),
+            lock_path=self.directory / "store.lock",
             default_jurisdiction=default_jurisdiction,
             policy=policy,
             actor=actor,
@@ -133,6 +135,7 @@ class FileKeyStore(BaseKeyStore):
         except FileExistsError as e:
             raise KeyStoreError(f"key file {path.name} already exists") from e
         self._cache.pop(kf.info.key_id, None)
+        self._parsed.pop(kf.info.key_id, None)
 
     # ---- hooks ----------------------------------------------------------------------
     def _exists(self, key_id: str) -> bool:
@@ -174,7 +177,14 @@ class FileKeyStore(BaseKeyStore):
         kf = self._read(info.key_id)
         if not kf.private_der:
             raise KeyDestroyedError(f"key {info.key_id} has been destroyed")
-        return load_pkcs8(kf.private_der)
+        # Parsed keys are cached per authenticated file version (the KeyFile object
+        # itself is replaced whenever the file changes), so signing does not re-parse.
+        cached = self._parsed.get(info.key_id)
+        if cached is not None and cached[0] is kf:
+            return cached[1]
+        key = load_pkcs8(kf.private_der)
+        self._parsed[info.key_id] = (kf, key)
+        return key
 
     def _sign(self, info: KeyInfo, message: bytes, context: bytes) -> bytes:
         key = self._material(info)

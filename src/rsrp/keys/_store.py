@@ -1,4 +1,4 @@
-"""The :class:`KeyStore` protocol and the lifecycle logic every back-end shares.
+"""The lifecycle logic every key-store back-end shares (:class:`BaseKeyStore`).
 
 A back-end (software files, PKCS#11 token) implements the few ``_``-prefixed
 material hooks of :class:`BaseKeyStore`; state changes, jurisdiction and policy
@@ -8,23 +8,24 @@ checks, rotation and the key-event journal live here once.
 from __future__ import annotations
 
 import builtins
+import contextlib
 import dataclasses
+import fcntl
 import getpass
 import os
 import secrets
 import threading
 from abc import ABC, abstractmethod
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from datetime import UTC, datetime
-from typing import Protocol, runtime_checkable
+from pathlib import Path
 
-from rsrp.keys._errors import JurisdictionError, KeyExistsError, KeyStoreError, UnknownKeyError
+from rsrp.keys._errors import JournalError, JurisdictionError, KeyExistsError, KeyStoreError
 from rsrp.keys._journal import JournalEvent, KeyJournal
 from rsrp.keys._model import KeyInfo, KeyState, Purpose, check_jurisdiction, check_key_id
 from rsrp.keys._policy import KeyPolicy
-from rsrp.keys.signer import Signer
 
-__all__ = ["BaseKeyStore", "KeyStore", "StoreSigner", "default_actor", "utc_now"]
+__all__ = ["BaseKeyStore", "StoreSigner", "default_actor", "utc_now"]
 
 
 def utc_now() -> datetime:
@@ -36,51 +37,6 @@ def default_actor() -> str:
     return os.environ.get("RSRP_ACTOR") or getpass.getuser()
 
 
-@runtime_checkable
-class KeyStore(Protocol):
-    """What the rest of rsrp needs from a key store (issue 3)."""
-
-    @property
-    def scheme(self) -> str: ...
-    def generate(
-        self,
-        algorithm: str,
-        purpose: Purpose,
-        *,
-        jurisdiction: str | None = None,
-        key_id: str | None = None,
-        not_before: datetime | None = None,
-        not_after: datetime | None = None,
-        activate: bool = True,
-        test: bool = False,
-    ) -> KeyInfo: ...
-    def import_key(
-        self,
-        data: bytes,
-        purpose: Purpose,
-        *,
-        wrapping_key_id: str | None = None,
-        jurisdiction: str | None = None,
-        key_id: str | None = None,
-        not_after: datetime | None = None,
-        test: bool = False,
-    ) -> KeyInfo: ...
-    def info(self, key_id: str) -> KeyInfo: ...
-    def list(self) -> builtins.list[KeyInfo]: ...
-    def public_key(self, key_id: str) -> bytes: ...
-    def signer(self, key_id: str) -> Signer: ...
-    def sign(
-        self, key_id: str, message: bytes, *, context: bytes = b"", jurisdiction: str | None = None
-    ) -> bytes: ...
-    def decapsulate(
-        self, key_id: str, ciphertext: bytes, *, jurisdiction: str | None = None
-    ) -> bytes: ...
-    def rotate(self, key_id: str, *, new_key_id: str | None = None) -> KeyInfo: ...
-    def retire(self, key_id: str) -> KeyInfo: ...
-    def destroy(self, key_id: str) -> KeyInfo: ...
-    def journal(self) -> builtins.list[JournalEvent]: ...
-
-
 class BaseKeyStore(ABC):
     """Lifecycle, checks and journal over a back-end's material hooks."""
 
@@ -90,6 +46,7 @@ class BaseKeyStore(ABC):
         self,
         *,
         journal: KeyJournal,
+        lock_path: Path | None = None,
         default_jurisdiction: str | None = None,
         policy: KeyPolicy | None = None,
         actor: str | None = None,
@@ -104,6 +61,25 @@ class BaseKeyStore(ABC):
         self.actor = actor or default_actor()
         self.clock = clock
         self._lock = threading.RLock()
+        self._lock_path = lock_path
+        self._flock_depth = 0
+
+    @contextlib.contextmanager
+    def _mutex(self) -> Iterator[None]:
+        """Serialise lifecycle changes: a thread lock, plus flock(2) on ``lock_path`` so that
+        two processes cannot lose each other's read-modify-write of a key's state."""
+        with self._lock:
+            if self._flock_depth or self._lock_path is None:  # re-entered, or no file lock
+                yield
+                return
+            fd = os.open(self._lock_path, os.O_RDWR | os.O_CREAT, 0o600)
+            try:
+                fcntl.flock(fd, fcntl.LOCK_EX)
+                self._flock_depth = 1
+                yield
+            finally:
+                self._flock_depth = 0
+                os.close(fd)  # releases the lock
 
     # ---- back-end hooks -------------------------------------------------------------
     @abstractmethod
@@ -125,7 +101,9 @@ class BaseKeyStore(ABC):
     @abstractmethod
     def _algorithm_of_pkcs8(self, pkcs8: bytes) -> str: ...
     @abstractmethod
-    def _load_info(self, key_id: str) -> KeyInfo: ...
+    def _load_info(self, key_id: str) -> KeyInfo:
+        """Raise :class:`UnknownKeyError` if there is no such key."""
+
     @abstractmethod
     def _save_info(self, info: KeyInfo) -> None: ...
     @abstractmethod
@@ -188,7 +166,7 @@ class BaseKeyStore(ABC):
         test: bool = False,
     ) -> KeyInfo:
         """Create a key (pre-activation), journal it, and activate it unless told not to."""
-        with self._lock:
+        with self._mutex():
             info = self._new_info(
                 algorithm, purpose, jurisdiction, key_id, not_before, not_after, test
             )
@@ -210,7 +188,7 @@ class BaseKeyStore(ABC):
         """BYOK: import a customer key given as PKCS#8 (DER or PEM), or as an RFC 5649
         AES key wrap of the PKCS#8 DER under the import key ``wrapping_key_id`` that this
         store handed out (:meth:`new_import_key`). The key is activated."""
-        with self._lock:
+        with self._mutex():
             pkcs8 = (
                 self._unwrap_import(wrapping_key_id, data)
                 if wrapping_key_id is not None
@@ -226,10 +204,8 @@ class BaseKeyStore(ABC):
 
     # ---- reading --------------------------------------------------------------------
     def info(self, key_id: str) -> KeyInfo:
-        check_key_id(key_id)
-        if not self._exists(key_id):
-            raise UnknownKeyError(f"no key {key_id!r} in this {self.scheme}: store")
-        return self._load_info(key_id)
+        """The key's attributes; :class:`UnknownKeyError` if there is no such key."""
+        return self._load_info(check_key_id(key_id))
 
     def list(self) -> builtins.list[KeyInfo]:
         return [self._load_info(k) for k in sorted(self._key_ids())]
@@ -240,7 +216,32 @@ class BaseKeyStore(ABC):
         return self._public_der(key_id)
 
     def journal(self) -> builtins.list[JournalEvent]:
+        """The key-event journal after checking its hash chain (:func:`verify_journal`)."""
         return self._journal.events()
+
+    def check_journal(self) -> builtins.list[JournalEvent]:
+        """Check the chain, and that every key's current attributes equal those of its
+        last journal event: a key changed without a journal line (edited metadata, a
+        crash between the two writes, or journal lines cut off the end) is reported."""
+        events = self._journal.events()
+        last: dict[str, KeyInfo] = {}
+        for ev in events:
+            last[ev.key.key_id] = ev.key
+        problems = []
+        for info in self.list():
+            if info.key_id not in last:
+                problems.append(f"{info.key_id}: no journal event")
+            elif last[info.key_id] != info:
+                problems.append(
+                    f"{info.key_id}: store says {info.state.value}, journal's last event "
+                    f"says {last[info.key_id].state.value} (or other attributes differ)"
+                )
+        problems += [
+            f"{k}: journalled but absent from the store" for k in last if not self._exists(k)
+        ]
+        if problems:
+            raise JournalError("journal and store disagree: " + "; ".join(problems))
+        return events
 
     # ---- use ------------------------------------------------------------------------
     def _usable(self, key_id: str, jurisdiction: str | None) -> KeyInfo:
@@ -280,7 +281,7 @@ class BaseKeyStore(ABC):
         self._journal.append(event, info, actor=self.actor, time=self.clock())
 
     def _set_state(self, key_id: str, new: KeyState, event: str) -> KeyInfo:
-        with self._lock:
+        with self._mutex():
             info = self.info(key_id).transition(new, self.clock())
             self._save_info(info)
             self._record(event, info)
@@ -302,7 +303,7 @@ class BaseKeyStore(ABC):
     def destroy(self, key_id: str) -> KeyInfo:
         """Destroy the private material (SP 800-57 §7.1 "destroyed"); the metadata and
         public key remain so past signatures stay verifiable and the record complete."""
-        with self._lock:
+        with self._mutex():
             info = self.info(key_id)
             new = info.transition(KeyState.DESTROYED, self.clock())
             self._destroy_material(new)
@@ -313,7 +314,7 @@ class BaseKeyStore(ABC):
     def rotate(self, key_id: str, *, new_key_id: str | None = None) -> KeyInfo:
         """Create and activate a successor (same algorithm, purpose, jurisdiction, test flag,
         and validity length if bounded), then deactivate ``key_id``. Returns the new key."""
-        with self._lock:
+        with self._mutex():
             old = self.info(key_id)
             if old.state not in (KeyState.ACTIVE, KeyState.SUSPENDED):
                 raise KeyStoreError(f"key {key_id} is {old.state.value}; only a live key rotates")
