@@ -178,11 +178,7 @@ def wrapping_key(
 ) -> None:
     """Create a one-time BYOK import key (AES-256, for RFC 5649 key wrap); prints its id."""
     with exit_on_rsrp_error():
-        s = _store(store)
-        new = getattr(s, "new_import_key", None)
-        if new is None:
-            raise KeyStoreError(f"{s.scheme}: stores do not offer import keys")
-        import_id, kek = new()
+        import_id, kek = _store(store).new_import_key()
         output.touch(mode=0o600)
         output.write_bytes(kek)
         out.print(import_id)

@@ -91,6 +91,10 @@ class BaseKeyStore(ABC):
     @abstractmethod
     def _import(self, info: KeyInfo, pkcs8: bytes) -> None: ...
     @abstractmethod
+    def new_import_key(self) -> tuple[str, bytes]:
+        """A one-time AES-256 BYOK import key: ``(id, key bytes)`` (docs/key-custody.md)."""
+
+    @abstractmethod
     def _unwrap_import(self, wrapping_key_id: str, wrapped: bytes) -> bytes:
         """RFC 5649-unwrap ``wrapped`` with a store-held import key; return PKCS#8 DER."""
 
