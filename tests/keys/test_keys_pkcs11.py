@@ -27,6 +27,7 @@ from rsrp.keys import (
     Pkcs11KeyStore,
     Purpose,
     WrongPinError,
+    open_signer,
     open_store,
 )
 
@@ -263,3 +264,13 @@ def test_check_journal_on_token(store: Pkcs11KeyStore) -> None:
     k = store.generate("ed25519", Purpose.WITNESS)
     store.retire(k.key_id)
     assert [e.event for e in store.check_journal()] == ["generate", "activate", "deactivate"]
+
+
+def test_open_signer_from_an_rfc7512_object_uri(
+    store: Pkcs11KeyStore, softhsm_token: SoftHsmToken, tmp_path: Path
+) -> None:
+    store.generate("ecdsa-p384-sha384", Purpose.CHECKPOINT_SIGNING, key_id="cp-1")
+    uri = softhsm_token.uri(object="cp-1") + f"&x-journal={tmp_path}/journal.jsonl"
+    signer = open_signer(uri)
+    assert signer.algorithm == "ecdsa-p384-sha384"
+    crypto.load_public_key(signer.public_key_der()).verify(b"m", signer.sign(b"m"))
