@@ -180,12 +180,33 @@ def test_rotation(store: Pkcs11KeyStore) -> None:
     store.sign("r2", b"m")
 
 
-def test_kem_and_ml_dsa_alone_are_not_available(store: Pkcs11KeyStore) -> None:
+def test_kem_keys_are_not_available(store: Pkcs11KeyStore) -> None:
     with pytest.raises(NotAvailableError, match="no software fallback"):
-        store.generate("ml-dsa-65", Purpose.DECISION_SIGNING)
-    with pytest.raises(NotAvailableError):
         store.generate("x-wing", Purpose.DATA_ENCRYPTION)
     assert store.list() == []
+
+
+@pytest.mark.parametrize("algorithm", ["ml-dsa-44", "ml-dsa-65", "ml-dsa-87"])
+def test_ml_dsa_with_wrapped_seed(
+    store: Pkcs11KeyStore, softhsm_token: SoftHsmToken, algorithm: str
+) -> None:
+    k = store.generate(algorithm, Purpose.CHECKPOINT_SIGNING, key_id="pq")
+    pub = crypto.load_public_key(store.public_key("pq"))
+    assert pub.algorithm == algorithm
+    pub.verify(b"checkpoint", store.sign("pq", b"checkpoint", context=b"c"), b"c")
+    pub.verify(b"checkpoint", store.sign("pq", b"checkpoint"))
+    assert fresh_objects(softhsm_token, "pq#kek") == [("SECRET_KEY", True, False, True)]
+    store.retire(k.key_id)
+    store.destroy(k.key_id)
+    assert fresh_objects(softhsm_token, "pq#kek") == []
+    assert json.loads(_data_value(softhsm_token, "pq"))["wrapped_mldsa_seed"] is None
+
+
+def test_byok_ml_dsa_into_token(store: Pkcs11KeyStore) -> None:
+    sk = crypto.generate("ml-dsa-44")
+    k = store.import_key(sk.pkcs8_pem(), Purpose.WITNESS, key_id="byok-pq")
+    assert store.public_key(k.key_id) == sk.public_key().spki_der()
+    sk.public_key().verify(b"m", store.sign(k.key_id, b"m"))
 
 
 def test_context_on_ecdsa_is_refused(store: Pkcs11KeyStore) -> None:
