@@ -295,3 +295,14 @@ def test_open_signer_from_an_rfc7512_object_uri(
     signer = open_signer(uri)
     assert signer.algorithm == "ecdsa-p384-sha384"
     crypto.load_public_key(signer.public_key_der()).verify(b"m", signer.sign(b"m"))
+
+
+def test_default_journal_location(
+    softhsm_token: SoftHsmToken, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("XDG_STATE_HOME", str(tmp_path / "state"))
+    s = open_store(softhsm_token.uri() + "&x-jurisdiction=FR")
+    s.generate("ed25519", Purpose.WITNESS, key_id="w")
+    journal = tmp_path / "state" / "rsrp" / f"pkcs11-{softhsm_token.label}.journal.jsonl"
+    assert journal.stat().st_mode & 0o777 == 0o600
+    assert [e.event for e in s.journal()] == ["generate", "activate"]

@@ -109,7 +109,6 @@ class Pkcs11KeyStore(BaseKeyStore):
         self.module = module
         self.token_label = token_label
         path = Path(journal_path) if journal_path else _default_journal(token_label)
-        path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
         super().__init__(
             journal=KeyJournal(path),
             # Processes on this host sharing the token serialise metadata updates here;

@@ -72,6 +72,7 @@ class BaseKeyStore(ABC):
             if self._flock_depth or self._lock_path is None:  # re-entered, or no file lock
                 yield
                 return
+            self._lock_path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
             fd = os.open(self._lock_path, os.O_RDWR | os.O_CREAT, 0o600)
             try:
                 fcntl.flock(fd, fcntl.LOCK_EX)
