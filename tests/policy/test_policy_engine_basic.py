@@ -104,3 +104,45 @@ def test_decide_many(engine: Engine) -> None:
     assert [d.code for d in out] == ["ACCESS_GRANTED", "VOLUME_EXCEEDED"]
     out = engine.decide_many([good_input()], now=[NOW])
     assert out[0].code == "ACCESS_GRANTED"
+
+
+def test_fast_constructors_equal_the_dataclass_constructors() -> None:
+    from rsrp.policy._fastnew import make_decision, make_explanation
+    from rsrp.policy.decision import Decision, RuleExplanation
+
+    x = make_explanation("R", (("a", "1"),), "m")
+    assert x == RuleExplanation("R", (("a", "1"),), "m")
+    args = (Outcome.ALLOW, "C", "m", (), (x,), "R", "b", "1.0.0", "FR", b"p", b"c", b"i", NOW)
+    made = make_decision(*args)
+    assert made == Decision(*args)
+    assert made.error is None
+    with pytest.raises(AttributeError):
+        made.code = "X"  # type: ignore[misc]
+
+
+def test_load_errors(tmp_path: pytest.TempPathFactory) -> None:
+    from pathlib import Path
+
+    from rsrp.errors import PolicyError
+    from rsrp.policy import PolicySyntaxError
+
+    base = Path(str(tmp_path))
+    with pytest.raises(PolicyError, match="cannot read policy bundle"):
+        Engine.load(base / "missing.rsrp")
+    (base / "latin1.rsrp").write_bytes(b"# caf\xe9\n")
+    with pytest.raises(PolicySyntaxError, match="not UTF-8"):
+        Engine.load(base / "latin1.rsrp")
+    (base / "big.rsrp").write_bytes(b"#" * ((1 << 20) + 1))
+    with pytest.raises(PolicySyntaxError, match="larger than"):
+        Engine.load(base / "big.rsrp")
+    (base / "ok.rsrp").write_text(SMALL, "utf-8")
+    assert Engine.load(base / "ok.rsrp").bundle.filename.endswith("ok.rsrp")
+
+
+def test_many_unknown_fields_give_a_bounded_message(engine: Engine) -> None:
+    data = good_input()
+    data.update({f"k{i}": i for i in range(10_000)})
+    d = engine.decide(data, now=NOW)
+    assert d.code == EVALUATION_ERROR and d.error is not None
+    assert "10000 problem(s)" in d.error and "and 9950 more" in d.error
+    assert len(d.error) < 5_000

@@ -17,7 +17,7 @@ from pathlib import Path
 from rsrp.errors import LedgerError
 from rsrp.ledger._errors import CheckpointError, InvalidSizeError, StorageError
 from rsrp.ledger._proofs import consistency_proof, inclusion_proof, root_at
-from rsrp.ledger._storage import Backend, Checkpoint, StoredEntry
+from rsrp.ledger._storage import Backend, StoredCheckpoint, StoredEntry
 from rsrp.ledger._tree import NodeId
 from rsrp.ledger.rfc6962 import hash_leaf
 
@@ -188,7 +188,7 @@ class Log:
         timestamp_token: bytes | None = None,
         cosignatures: bytes | None = None,
         created_at: dt.datetime | None = None,
-    ) -> Checkpoint:
+    ) -> StoredCheckpoint:
         """Store the signed ``note`` for tree ``(size, root)``; refuse a root not the log's."""
         actual = self.root(size)
         if root != actual:
@@ -198,7 +198,7 @@ class Log:
         existing = self.backend.checkpoint_at(size)
         if existing is not None:
             raise CheckpointError(f"a checkpoint at size {size} is already stored")
-        cp = Checkpoint(
+        cp = StoredCheckpoint(
             size,
             root,
             bytes(note),
@@ -216,7 +216,7 @@ class Log:
         note: bytes | None = None,
         timestamp_token: bytes | None = None,
         cosignatures: bytes | None = None,
-    ) -> Checkpoint:
+    ) -> StoredCheckpoint:
         """Attach what arrives after signing (more signatures, a timestamp token, cosignatures)."""
         self.backend.update_checkpoint(size, note, timestamp_token, cosignatures)
         cp = self.backend.checkpoint_at(size)
@@ -224,12 +224,12 @@ class Log:
             raise CheckpointError(f"no checkpoint at size {size}")
         return cp
 
-    def latest_checkpoint(self) -> Checkpoint | None:
+    def latest_checkpoint(self) -> StoredCheckpoint | None:
         return self.backend.latest_checkpoint()
 
-    def checkpoint_at(self, size: int) -> Checkpoint | None:
+    def checkpoint_at(self, size: int) -> StoredCheckpoint | None:
         return self.backend.checkpoint_at(size)
 
-    def checkpoints(self) -> list[Checkpoint]:
+    def checkpoints(self) -> list[StoredCheckpoint]:
         """All stored checkpoints, smallest tree first."""
         return self.backend.checkpoints()

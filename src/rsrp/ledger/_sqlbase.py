@@ -15,12 +15,15 @@ from contextlib import contextmanager, suppress
 from typing import Any
 
 from rsrp.ledger._errors import StorageError
-from rsrp.ledger._storage import Checkpoint, StoredEntry, append_in_txn
+from rsrp.ledger._storage import StoredCheckpoint, StoredEntry, append_in_txn
 from rsrp.ledger._tree import NodeId
 
 __all__ = ["SqlBackend"]
 
 _CP_COLS = "size, root, note, created_at, timestamp_token, cosignatures"
+# Only "?" placeholders are ever formatted into these; values always go as parameters.
+_NODES_AT = "SELECT level, idx, hash FROM nodes WHERE level = ? AND idx IN ({})"
+_LEAVES_AT = "SELECT ?, idx, leaf_hash FROM entries WHERE idx IN ({})"
 
 
 class SqlBackend:
@@ -125,17 +128,18 @@ class SqlBackend:
 
     def _nodes(self, cur: Any, ids: Sequence[NodeId]) -> list[bytes]:
         found: dict[NodeId, bytes] = {}
-        leaves = [i for lv, i in ids if lv == 0]
-        inner = [(lv, i) for lv, i in ids if lv > 0]
-        if leaves:
-            marks = ", ".join("?" * len(leaves))
-            sql = f"SELECT idx, leaf_hash FROM entries WHERE idx IN ({marks})"  # noqa: S608
-            cur.execute(self._q(sql), leaves)
-            found.update(((0, int(i)), bytes(h)) for i, h in cur.fetchall())
-        if inner:
-            marks = ", ".join(["(?, ?)"] * len(inner))
-            sql = f"SELECT level, idx, hash FROM nodes WHERE (level, idx) IN (VALUES {marks})"  # noqa: S608
-            cur.execute(self._q(sql), [x for node in inner for x in node])
+        # One round trip: a point lookup per level, UNION ALL'd. (A row-value
+        # ``(level, idx) IN (VALUES ...)`` makes SQLite and PostgreSQL scan the whole table.)
+        by_level: dict[int, list[int]] = {}
+        for lv, i in ids:
+            by_level.setdefault(lv, []).append(i)
+        parts, args = [], []
+        for lv, idxs in by_level.items():
+            marks = ", ".join("?" * len(idxs))
+            parts.append((_LEAVES_AT if lv == 0 else _NODES_AT).format(marks))
+            args += [lv, *idxs]
+        if parts:
+            cur.execute(self._q(" UNION ALL ".join(parts)), args)
             found.update(((int(lv), int(i)), bytes(h)) for lv, i, h in cur.fetchall())
         missing = [n for n in ids if n not in found]
         if missing:
@@ -152,6 +156,40 @@ class SqlBackend:
             )
             return [StoredEntry(int(i), bytes(d), bytes(h)) for i, d, h in cur.fetchall()]
 
+    def read_entry_columns(
+        self, start: int, limit: int
+    ) -> tuple[Sequence[int], Sequence[bytes], Sequence[bytes]]:
+        """Entries from ``start`` as columns (index, data, leaf hash), for bulk audits."""
+        with self._read() as cur:
+            cur.execute(
+                self._q(
+                    "SELECT idx, data, leaf_hash FROM entries WHERE idx >= ? ORDER BY idx LIMIT ?"
+                ),
+                (start, limit),
+            )
+            rows = cur.fetchall()
+        if not rows:
+            return [], [], []
+        idx, data, hashes = zip(*rows, strict=True)
+        return idx, data, hashes
+
+    def read_node_columns(
+        self, level: int, start: int, limit: int
+    ) -> tuple[Sequence[int], Sequence[bytes]]:
+        """Stored nodes of ``level`` from ``start`` as two columns (index, hash)."""
+        with self._read() as cur:
+            cur.execute(
+                self._q(
+                    "SELECT idx, hash FROM nodes WHERE level = ? AND idx >= ? ORDER BY idx LIMIT ?"
+                ),
+                (level, start, limit),
+            )
+            rows = cur.fetchall()
+        if not rows:
+            return [], []
+        idx, hashes = zip(*rows, strict=True)
+        return idx, hashes
+
     def read_nodes(self, level: int, start: int, limit: int) -> list[tuple[int, bytes]]:
         with self._read() as cur:
             cur.execute(
@@ -162,7 +200,7 @@ class SqlBackend:
             )
             return [(int(i), bytes(h)) for i, h in cur.fetchall()]
 
-    def put_checkpoint(self, cp: Checkpoint) -> None:
+    def put_checkpoint(self, cp: StoredCheckpoint) -> None:
         with self._write() as cur:
             cur.execute(
                 self._q(f"INSERT INTO checkpoints ({_CP_COLS}) VALUES (?, ?, ?, ?, ?, ?)"),  # noqa: S608
@@ -191,12 +229,12 @@ class SqlBackend:
             if cur.rowcount != 1:
                 raise StorageError(f"no checkpoint at size {size} to update")
 
-    def _checkpoints(self, where: str, args: tuple[int, ...]) -> list[Checkpoint]:
+    def _checkpoints(self, where: str, args: tuple[int, ...]) -> list[StoredCheckpoint]:
         with self._read() as cur:
             cur.execute(self._q(f"SELECT {_CP_COLS} FROM checkpoints {where}"), args)  # noqa: S608
             rows = cur.fetchall()
         return [
-            Checkpoint(
+            StoredCheckpoint(
                 int(s),
                 bytes(r),
                 bytes(n),
@@ -207,15 +245,15 @@ class SqlBackend:
             for s, r, n, c, t, g in rows
         ]
 
-    def checkpoint_at(self, size: int) -> Checkpoint | None:
+    def checkpoint_at(self, size: int) -> StoredCheckpoint | None:
         found = self._checkpoints("WHERE size = ?", (size,))
         return found[0] if found else None
 
-    def latest_checkpoint(self) -> Checkpoint | None:
+    def latest_checkpoint(self) -> StoredCheckpoint | None:
         found = self._checkpoints("ORDER BY size DESC LIMIT 1", ())
         return found[0] if found else None
 
-    def checkpoints(self) -> list[Checkpoint]:
+    def checkpoints(self) -> list[StoredCheckpoint]:
         return self._checkpoints("ORDER BY size", ())
 
     def close(self) -> None:

@@ -13,6 +13,7 @@ from collections.abc import Callable
 
 from rsrp.policy import _ast as a
 from rsrp.policy._errors import Diagnostic
+from rsrp.policy._exprgen import fields_read
 from rsrp.policy._schema import FieldSpec, RecordSpec, Schema, build_schema
 from rsrp.policy._template import parse_template
 from rsrp.policy._types import TypeChecker
@@ -44,8 +45,9 @@ def always_true(e: a.Expr, schema: Schema) -> bool:
     if isinstance(e, a.Or):
         if any(always_true(x, schema) for x in e.operands):
             return True
-        nulls = {x.operand for x in e.operands if isinstance(x, a.IsNull) and not x.negated}
-        return any(isinstance(x, a.IsNull) and x.negated and x.operand in nulls for x in e.operands)
+        tests = [x for x in e.operands if isinstance(x, a.IsNull) and isinstance(x.operand, a.Path)]
+        nulls = {x.operand.parts for x in tests if not x.negated}  # type: ignore[union-attr]
+        return any(x.negated and x.operand.parts in nulls for x in tests)  # type: ignore[union-attr]
     if isinstance(e, a.IsNull) and e.negated and isinstance(e.operand, a.Path):
         spec = schema.lookup(e.operand.parts)
         return spec is not None and not spec.maybe_null
@@ -162,8 +164,6 @@ def _negates_nullable(e: a.Expr, schema: Schema, negated: bool = False) -> a.Pat
                 return found
         return None
     if negated and isinstance(e, a.Compare | a.In | a.Between | a.Matches):
-        from rsrp.policy._exprgen import fields_read
-
         for p in fields_read(e):
             spec = schema.lookup(p.parts)
             if spec is not None and spec.maybe_null:

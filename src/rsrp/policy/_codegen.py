@@ -54,14 +54,19 @@ class _Writer:
     def check_field(self, depth: int, spec: FieldSpec, src: str) -> None:
         var = f"f{spec.index}"
         t = spec.type
-        self.emit(depth, f"{var} = {src}.get({spec.path[-1]!r})")
+        # A subscript is cheaper than .get(); a missing required key raises KeyError,
+        # which the surrounding try turns into a rejection like any other.
+        key = spec.path[-1]
+        self.emit(
+            depth, f"{var} = {src}.get({key!r})" if spec.nullable else f"{var} = {src}[{key!r}]"
+        )
         test: str | None = None
         if t.kind == "string":
             test = f"{var}.__class__ is not str or len({var}) > {t.limit}"
-        elif t.kind == "enum":
-            test = f"{var} not in {self.const(frozenset(t.members), ['members', list(t.members)])}"
         elif t.kind == "int":
-            test = f"{var}.__class__ is not int or not {-MAX_INT} < {var} < {MAX_INT}"
+            # The |n| < 2^63 range is checked by _enc_int_checked when hashing; ints in
+            # 0..1023 come from a table and are in range by construction.
+            test = f"{var}.__class__ is not int"
         elif t.kind == "bool":
             test = f"{var} is not True and {var} is not False"
         conv = {
@@ -70,7 +75,12 @@ class _Writer:
             "set<string>": "_conv_sset",
             "set<int>": "_conv_iset",
         }.get(t.kind)
-        if t.kind.startswith("set<"):
+        if t.kind == "enum":
+            # Membership and canonical encoding in one lookup.
+            table = {m: _lp(0x04, m.encode()) for m in t.members}
+            enc = self.const(table, ["enc", sorted(t.members)])
+            body = [f"e{spec.index} = {enc}.get({var})", f"if e{spec.index} is None: raise _Bad"]
+        elif t.kind.startswith("set<"):
             # Fast path for the common JSON array; anything else goes to the converter.
             member, extra = ("_INTT", "-{M} < min({v}) and max({v}) < {M}")
             if t.kind == "set<string>":
@@ -130,14 +140,15 @@ class _Writer:
                 self.check_field(depth, m, src)
                 continue
             var = f"r{m.index}"
-            self.emit(depth, f"{var} = {src}.get({m.path[-1]!r})")
+            key = m.path[-1]
             if m.nullable:
+                self.emit(depth, f"{var} = {src}.get({key!r})")
                 self.emit(depth, f"if {var} is None:")
                 self.null_fill(depth + 1, m)
                 self.emit(depth, "else:")
                 self.check_record(depth + 1, m, var)
             else:
-                self.emit(depth, f"if {var} is None: raise _Bad")
+                self.emit(depth, f"{var} = {src}[{key!r}]")
                 self.check_record(depth, m, var)
 
     # -- canonical encoding (docs/canonical-hashing.md §2) ----------------------------
@@ -147,10 +158,9 @@ class _Writer:
         if kind == "timestamp":
             code = f"e{spec.index}[1]"
         elif kind == "int":
-            code = f"(_SMALL[{var}] if 0 <= {var} < 1024 else _enc_int({var}))"
+            code = f"(_SMALL[{var}] if 0 <= {var} < 1024 else _enc_int_checked({var}))"
         elif kind == "enum":
-            table = {m: _lp(0x04, m.encode()) for m in spec.type.members}
-            code = f"{self.const(table, ['enc', sorted(spec.type.members)])}[{var}]"
+            code = f"e{spec.index}"
         elif kind == "bool":
             code = f"(b'\\x01\\x01' if {var} else b'\\x01\\x00')"
         elif kind == "string":

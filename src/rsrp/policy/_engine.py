@@ -28,7 +28,7 @@ from rsrp.policy._errors import (
     PolicySyntaxError,
 )
 from rsrp.policy._explain import explain_source, message_source
-from rsrp.policy._fastnew import make_decision
+from rsrp.policy._fastnew import make_decision, make_explanation
 from rsrp.policy._hashing import bytecode_hash, policy_hash
 from rsrp.policy._parser import MAX_SOURCE_BYTES, parse
 from rsrp.policy._validate import nested, validate
@@ -46,6 +46,12 @@ _Explainer = Callable[[tuple[object, ...], tuple[bool, ...], dt.datetime], RuleE
 
 class _Bad(Exception):  # noqa: N818 - internal signal, never escapes the engine
     """The generated validator rejected the input; the reference walker says why."""
+
+
+def _enc_int_checked(v: int) -> bytes:
+    if not -sc.MAX_INT < v < sc.MAX_INT:
+        raise _Bad
+    return rt.enc_int(v)
 
 
 @dataclass(frozen=True, slots=True)
@@ -78,30 +84,30 @@ def _namespace() -> dict[str, Any]:
         "_conv_sset": sc.to_string_set,
         "_conv_iset": sc.to_int_set,
         "_SMALL": tuple(rt.enc_int(i) for i in range(1024)),
-        "_enc_int": rt.enc_int,
+        "_enc_int_checked": _enc_int_checked,
         "_enc_str": rt.enc_str,
         "_enc_decimal": rt.enc_decimal,
         "_enc_duration": rt.enc_duration,
         "_enc_set": rt.enc_set,
         "_NULLB": b"\x00",
         "_zone": rt.zone,
+        "_between": rt.between,
         "_ZONES": rt.ZONES,
         "_HDR": rt.HDR,
         "_INTT": frozenset({int}),
         "_STRT": frozenset({str}),
         "_jstr": rt.json_string,
-        "_RX": RuleExplanation,
+        "_RX": make_explanation,
         "_js": rt.json_text,
         "_mt": rt.message_text,
     }
 
 
 class Engine:
-    """One compiled bundle. Thread-safe: decisions share only immutable state and caches.
+    """One compiled bundle (see the package docstring for an example).
 
-    >>> engine = Engine.from_text(SOURCE)  # doctest: +SKIP
-    >>> engine.decide({"counters": {"n": 60}}, now=NOW).outcome  # doctest: +SKIP
-    <Outcome.BLOCK: 2>
+    Thread-safe: decisions share only immutable state and caches whose updates
+    are single dict operations.
     """
 
     def __init__(self, bundle: a.Bundle) -> None:

@@ -7,6 +7,8 @@ from dataclasses import dataclass
 from rsrp.errors import PolicyError
 from rsrp.policy._ast import Span
 
+_SHOWN = 50
+
 __all__ = [
     "Diagnostic",
     "InputValidationError",
@@ -72,8 +74,13 @@ class InputValidationError(PolicyError):
     def __init__(self, problems: tuple[tuple[str, str], ...]) -> None:
         #: (field path, what is wrong), in schema order then unknown fields.
         self.problems = problems
-        listed = "; ".join(f"{path}: {why}" for path, why in problems)
-        super().__init__(f"input does not match the schema ({len(problems)} problem(s)): {listed}")
+        # The message names at most _SHOWN problems so a hostile input with a million
+        # unknown keys cannot produce a megabyte log line; ``problems`` keeps them all.
+        listed = "; ".join(f"{path}: {why}" for path, why in problems[:_SHOWN])
+        more = f"; and {len(problems) - _SHOWN} more" if len(problems) > _SHOWN else ""
+        super().__init__(
+            f"input does not match the schema ({len(problems)} problem(s)): {listed}{more}"
+        )
 
 
 class PolicyEvaluationError(PolicyError):

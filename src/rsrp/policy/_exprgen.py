@@ -142,6 +142,10 @@ class ExprCompiler:
         if isinstance(e, a.Between):
             x, lo, hi = self.operand(e.operand), self.operand(e.low), self.operand(e.high)
             test = f"({lo.code} <= {x.code} <= {hi.code})"
+            if any(isinstance(o, a.Call) for o in (e.operand, e.low, e.high)):
+                # A chained comparison skips ``hi`` when ``lo <= x`` is false; a call
+                # there (HOUR with an unknown zone) must still fail closed.
+                test = f"_between({lo.code}, {x.code}, {hi.code})"
             if e.negated:
                 test = f"(not {test})"
             return _guard(x.nulls + lo.nulls + hi.nulls, test)

@@ -1,9 +1,9 @@
-"""A faster constructor for the frozen :class:`Decision`.
+"""Faster constructors for the frozen dataclasses built on every decision.
 
 A frozen dataclass's ``__init__`` assigns each field through
 ``object.__setattr__``; calling the slot descriptors directly builds the same
 object in about half the time, which matters at a few microseconds per
-decision. Used only while Decision has no ``__post_init__`` (then nothing is
+decision. Used only while the class has no ``__post_init__`` (then nothing is
 skipped); tests check the result equals the regular constructor's.
 """
 
@@ -11,33 +11,37 @@ from __future__ import annotations
 
 import dataclasses
 from collections.abc import Callable
-from typing import Any
+from typing import Any, TypeVar
 
-from rsrp.policy.decision import Decision
+from rsrp.policy.decision import Decision, RuleExplanation
 
-__all__ = ["make_decision"]
+__all__ = ["fast_constructor", "make_decision", "make_explanation"]
+
+T = TypeVar("T")
 
 
-def _build() -> Callable[..., Decision]:
-    fields = [f.name for f in dataclasses.fields(Decision)]
-    if hasattr(Decision, "__post_init__") or "__slots__" not in Decision.__dict__:
-        return Decision
-    required = [f.name for f in dataclasses.fields(Decision) if f.default is dataclasses.MISSING]
-    ns: dict[str, Any] = {"_new": object.__new__, "_D": Decision}
-    lines = [f"def make({', '.join(required)}):", "    d = _new(_D)"]
-    for name in fields:
-        ns[f"_set_{name}"] = Decision.__dict__[name].__set__
-        value = name if name in required else f"_default_{name}"
-        if name not in required:
-            ns[f"_default_{name}"] = next(
-                f.default for f in dataclasses.fields(Decision) if f.name == name
-            )
-        lines.append(f"    _set_{name}(d, {value})")
+def fast_constructor(cls: type[T]) -> Callable[..., T]:
+    """``make(*required_fields)`` building ``cls`` with defaults for the other fields."""
+    fields = dataclasses.fields(cls)  # type: ignore[arg-type]
+    if hasattr(cls, "__post_init__") or "__slots__" not in cls.__dict__:
+        return cls
+    required = [f.name for f in fields if f.default is dataclasses.MISSING]
+    ns: dict[str, Any] = {"_new": object.__new__, "_C": cls}
+    lines = [f"def make({', '.join(required)}):", "    d = _new(_C)"]
+    for f in fields:
+        ns[f"_set_{f.name}"] = cls.__dict__[f.name].__set__
+        value = f.name
+        if f.name not in required:
+            ns[f"_default_{f.name}"] = f.default
+            value = f"_default_{f.name}"
+        lines.append(f"    _set_{f.name}(d, {value})")
     lines.append("    return d")
-    exec("\n".join(lines), ns)  # noqa: S102 - fixed text built from Decision's own fields
-    made: Callable[..., Decision] = ns["make"]
+    exec("\n".join(lines), ns)  # noqa: S102 - fixed text built from the class's own fields
+    made: Callable[..., T] = ns["make"]
     return made
 
 
 #: ``make_decision(outcome, code, ..., evaluated_at)``: the required fields, positionally.
-make_decision: Callable[..., Decision] = _build()
+make_decision = fast_constructor(Decision)
+#: ``make_explanation(rule_id, values, message)``.
+make_explanation = fast_constructor(RuleExplanation)

@@ -71,7 +71,7 @@ class _FailError(Exception):
         self.span = span
 
 
-def unescape(body: str, span: a.Span) -> str:
+def unescape(body: str) -> str:
     """Resolve ``\\\\ \\' \\" \\n \\t``; any other backslash pair is kept as written."""
     out: list[str] = []
     i = 0
@@ -88,7 +88,7 @@ def unescape(body: str, span: a.Span) -> str:
 
 
 def _string(tok: Token) -> str:
-    return unescape(str(tok)[1:-1], _span_of(tok))
+    return unescape(str(tok)[1:-1])
 
 
 def _check_depth(tree: Tree[Token]) -> None:
@@ -238,7 +238,8 @@ def _bundle(tree: Tree[Token], filename: str, text: str) -> a.Bundle:
 def _describe(e: lark.exceptions.UnexpectedInput, text: str) -> tuple[str, a.Span]:
     line = e.line if e.line and e.line > 0 else text.count("\n") + 1
     col = e.column if e.column and e.column > 0 else len(text.rsplit("\n", 1)[-1]) + 1
-    expected = sorted(_READABLE.get(x, x) for x in (getattr(e, "expected", None) or ()))
+    names = getattr(e, "expected", None) or ()
+    expected = sorted(_READABLE.get(x, x.lstrip("_")) for x in names)
     hint = f"; expected {', '.join(expected[:8])}" if expected else ""
     if isinstance(e, lark.exceptions.UnexpectedToken):
         tok = e.token

@@ -8,6 +8,7 @@ import struct
 import zoneinfo
 from collections.abc import Callable
 from decimal import Decimal
+from typing import Any
 
 from rsrp.canonical import decimal_text
 from rsrp.policy._errors import PolicyEvaluationError
@@ -16,6 +17,7 @@ from rsrp.policy._values import parse_rfc3339
 __all__ = [
     "HDR",
     "ZONES",
+    "between",
     "enc_decimal",
     "enc_duration",
     "enc_int",
@@ -105,6 +107,11 @@ def zone(name: str) -> zoneinfo.ZoneInfo:
     return found
 
 
+def between(lo: Any, x: Any, hi: Any) -> bool:
+    """``lo <= x <= hi`` with all three already evaluated."""
+    return bool(lo <= x <= hi)
+
+
 def _duration_text(v: dt.timedelta) -> str:
     micros = v // _US
     sign = "-" if micros < 0 else ""
@@ -113,26 +120,38 @@ def _duration_text(v: dt.timedelta) -> str:
     return f"{sign}PT{seconds}{tail}S"
 
 
+def _timestamp_text(v: dt.datetime) -> str:
+    return v.isoformat().replace("+00:00", "Z")
+
+
+def _set_text(v: frozenset[object]) -> str:
+    members = sorted(v)  # type: ignore[type-var]
+    if members and type(members[0]) is str:
+        return "[" + ", ".join(map(json_string, members)) + "]"  # type: ignore[arg-type]
+    return "[" + ", ".join(map(str, members)) + "]"
+
+
+# One renderer per runtime type (exact types: validated values are never subclasses,
+# except datetimes handed in by a caller, which take the isinstance path below).
+_JSON: dict[type, Callable[[Any], str]] = {
+    type(None): lambda v: "null",
+    bool: lambda v: "true" if v else "false",
+    int: str,
+    str: json_string,
+    Decimal: decimal_text,
+    dt.datetime: lambda v: '"' + _timestamp_text(v) + '"',
+    dt.timedelta: lambda v: '"' + _duration_text(v) + '"',
+    frozenset: _set_text,
+}
+
+
 def json_text(v: object) -> str:
     """A validated value as JSON text, for explanations (sets sorted, decimals exact)."""
-    if v is None:
-        return "null"
-    if v is True:
-        return "true"
-    if v is False:
-        return "false"
-    if type(v) is int:
-        return str(v)
-    if type(v) is str:
-        return json_string(v)
-    if isinstance(v, Decimal):
-        return decimal_text(v)
+    render = _JSON.get(type(v))
+    if render is not None:
+        return render(v)
     if isinstance(v, dt.datetime):
-        return json.dumps(v.isoformat().replace("+00:00", "Z"))
-    if isinstance(v, dt.timedelta):
-        return json.dumps(_duration_text(v))
-    if isinstance(v, frozenset):
-        return "[" + ", ".join(json_text(m) for m in sorted(v)) + "]"
+        return '"' + _timestamp_text(v) + '"'
     raise TypeError(f"no JSON text for {type(v).__name__}")
 
 
@@ -141,7 +160,7 @@ def message_text(v: object) -> str:
     if type(v) is str:
         return v
     if isinstance(v, dt.datetime):
-        return v.isoformat().replace("+00:00", "Z")
+        return _timestamp_text(v)
     if isinstance(v, dt.timedelta):
         return _duration_text(v)
     return json_text(v)

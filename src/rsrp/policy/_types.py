@@ -8,6 +8,7 @@ from dataclasses import dataclass
 import re2
 
 from rsrp.policy import _ast as a
+from rsrp.policy._errors import PolicyEvaluationError
 from rsrp.policy._runtime import zone
 from rsrp.policy._schema import FieldSpec, RecordSpec, Schema
 
@@ -113,7 +114,7 @@ class TypeChecker:
         if isinstance(tz, a.Literal) and isinstance(tz.value, str):
             try:
                 zone(tz.value)
-            except Exception:
+            except PolicyEvaluationError:
                 self.report(f"unknown IANA time zone {tz.value!r}", tz.span)
         return _INT
 
@@ -124,7 +125,10 @@ class TypeChecker:
         try:
             re2.compile(e.pattern)
         except Exception as err:
-            self.report(f"regex does not compile under RE2: {err}", e.pattern_span)
+            reason = err.args[0] if err.args else err
+            if isinstance(reason, bytes):
+                reason = reason.decode("utf-8", "replace")
+            self.report(f"regex does not compile under RE2: {reason}", e.pattern_span)
 
     def _compatible(self, op: str, lt: Ty, rt: Ty, span: a.Span) -> None:
         kinds = {lt.kind, rt.kind}
