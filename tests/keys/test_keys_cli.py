@@ -338,3 +338,13 @@ def test_jwks_of_a_store_leaves_kem_keys_out(uri: str) -> None:
     assert [k["kid"] for k in json.loads(out)["keys"]] == ["pq-1"]
     code, out = run("keys", "export", "--store", uri, "--format", "jwks", "enc-1")
     assert code == 1 and "no JWK form for x-wing" in out
+
+
+def test_journal_expected_head(uri: str, tmp_path: Path) -> None:
+    run("keys", "generate", "--store", uri, "--algorithm", "ed25519", "--purpose", "witness")
+    code, out = run("keys", "journal", "--store", uri)
+    head = out.strip().rsplit("head ", 1)[1]
+    assert code == 0 and len(head) == 64
+    assert run("keys", "journal", "--store", uri, "--expected-head", head)[0] == 0
+    code, out = run("keys", "journal", "--store", uri, "--expected-head", "0" * 64)
+    assert code == 1 and "truncated" in out
