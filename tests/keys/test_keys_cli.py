@@ -348,3 +348,24 @@ def test_journal_expected_head(uri: str, tmp_path: Path) -> None:
     assert run("keys", "journal", "--store", uri, "--expected-head", head)[0] == 0
     code, out = run("keys", "journal", "--store", uri, "--expected-head", "0" * 64)
     assert code == 1 and "truncated" in out
+
+
+def test_state_changes(uri: str) -> None:
+    run(
+        "keys",
+        "generate",
+        "--store",
+        uri,
+        "--algorithm",
+        "ed25519",
+        "--purpose",
+        "witness",
+        "--key-id",
+        "s1",
+    )
+    assert run("keys", "state", "--store", uri, "s1", "--to", "suspend") == (0, "s1: suspended\n")
+    assert run("keys", "state", "--store", uri, "s1", "--to", "activate") == (0, "s1: active\n")
+    code, out = run("keys", "state", "--store", uri, "s1", "--to", "compromise")
+    assert (code, out) == (0, "s1: compromised\n")
+    code, out = run("keys", "state", "--store", uri, "s1", "--to", "activate")
+    assert code == 1 and "compromised -> active is not allowed" in out

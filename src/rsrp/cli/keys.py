@@ -122,6 +122,29 @@ def retire(store: StoreOpt, key_id: KeyIdArg) -> None:
         out.print(f"{key_id}: {_store(store).retire(key_id).state.value}")
 
 
+class Transition(StrEnum):
+    ACTIVATE = "activate"
+    SUSPEND = "suspend"
+    COMPROMISE = "compromise"
+
+
+@app.command("state")
+def state(
+    store: StoreOpt,
+    key_id: KeyIdArg,
+    to: Annotated[Transition, typer.Option("--to", help="Lifecycle change (NIST SP 800-57).")],
+) -> None:
+    """Activate, suspend or mark KEY_ID compromised (retire and destroy have their own)."""
+    with exit_on_rsrp_error():
+        s = _store(store)
+        change = {
+            Transition.ACTIVATE: s.activate,
+            Transition.SUSPEND: s.suspend,
+            Transition.COMPROMISE: s.compromise,
+        }[to]
+        out.print(f"{key_id}: {change(key_id).state.value}")
+
+
 @app.command("destroy")
 def destroy(
     store: StoreOpt,
