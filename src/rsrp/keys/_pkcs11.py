@@ -308,14 +308,15 @@ class Pkcs11KeyStore(BaseKeyStore):
         check it is the key on record (a seed blob swapped into the metadata would
         otherwise sign under another key)."""
         kid = info.key_id
-        wrapped = _wrapped(self._record_of(kid))
+        rec = self._record_of(kid)  # one read for both the wrapped seed and the public key
+        wrapped = _wrapped(rec)
         if wrapped is None:
             raise KeyDestroyedError(f"key {kid} has no ML-DSA key left")
         with self._tlock:
             seed = self._token.unwrap_secret(f"{kid}#kek", wrapped)
         pq = _ML_DSA[level].from_seed_bytes(seed)
         del seed  # dropped at once (CPython cannot wipe bytes; docs/key-custody.md)
-        stored = self._public_der(kid)
+        stored = base64.b64decode(rec["public_key"], validate=True)
         if info.algorithm == COMPOSITE:
             ok = stored[-(composite.MLDSA_PK_LEN + 97) : -97] == pq.public_key().public_bytes_raw()
         else:
