@@ -229,6 +229,11 @@ def generate(schema: Schema, rules: tuple[a.Rule, ...]) -> Generated:
     w.emit(1, "m = 0")
     ordered = decision_order(rules)
     exprs = ExprCompiler(schema, consts)
+    for rule in ordered:  # counting pass: which time-zone conversions repeat
+        exprs.condition(rule.condition)
+    exprs.memoize_repeated_calls()
+    if exprs.memo:
+        w.emit(1, " = ".join(exprs.memo.values()) + " = _UNSET")
     for i, rule in enumerate(ordered):
         w.emit(1, f"# {i}: {rule.id}")
         w.emit(1, f"if {exprs.condition(rule.condition)}: m |= {1 << i}")

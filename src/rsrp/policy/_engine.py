@@ -92,6 +92,7 @@ def _namespace() -> dict[str, Any]:
         "_NULLB": b"\x00",
         "_zone": rt.zone,
         "_between": rt.between,
+        "_UNSET": object(),
         "_ZONES": rt.ZONES,
         "_HDR": rt.HDR,
         "_INTT": frozenset({int}),
