@@ -11,6 +11,7 @@ import struct
 
 from rsrp.canonical import DOMAIN
 from rsrp.policy import _ast as a
+from rsrp.policy._explain import explain_expr, message_source
 from rsrp.policy._exprgen import Constants, ExprCompiler
 from rsrp.policy._schema import MAX_INT, FieldSpec, RecordSpec, Schema
 from rsrp.policy.decision import Outcome
@@ -211,8 +212,13 @@ def _tuple(parts: list[bytes | str]) -> str:
     return "(" + "".join(f"{p!r}, " if isinstance(p, bytes) else f"{p}, " for p in merged) + ")"
 
 
-def generate(schema: Schema, rules: tuple[a.Rule, ...]) -> Generated:
-    """Source of ``decide(inp, now) -> (values, present, input_hash, matched_mask)``."""
+def generate(schema: Schema, rules: tuple[a.Rule, ...], default_message: str) -> Generated:
+    """Source of ``decide(inp, now) -> Decision``; raises _Bad on an invalid input.
+
+    Needs in its namespace: the helpers of ``_engine._namespace``, ``_V`` (mask →
+    (outcome, code, matched, decided_by) cache), ``_verdict`` (fills it) and
+    ``_IDENT`` (bundle id, version, jurisdiction, policy_hash, bytecode_hash).
+    """
     consts = Constants()
     w = _Writer(schema, consts)
     w.emit(0, "def decide(inp, now):")
@@ -224,8 +230,6 @@ def generate(schema: Schema, rules: tuple[a.Rule, ...]) -> Generated:
     for line in w.pre:
         w.emit(1, line)
     w.emit(1, f"h = _sha256(b''.join({pieces})).digest()")
-    fields = "".join(f"f{f.index}, " for f in schema.fields)
-    records = "".join(f"r{r.index} is not None, " for r in schema.records)
     w.emit(1, "m = 0")
     ordered = decision_order(rules)
     exprs = ExprCompiler(schema, consts)
@@ -237,5 +241,13 @@ def generate(schema: Schema, rules: tuple[a.Rule, ...]) -> Generated:
     for i, rule in enumerate(ordered):
         w.emit(1, f"# {i}: {rule.id}")
         w.emit(1, f"if {exprs.condition(rule.condition)}: m |= {1 << i}")
-    w.emit(1, f"return ({fields}), ({records}), h, m")
+    # Explain the matched rules (in decision order) and build the Decision here, from
+    # locals: no values tuple, no second function call per matched rule.
+    w.emit(1, "x = []")
+    for i, rule in enumerate(ordered):
+        w.emit(1, f"if m & {1 << i}: x.append({explain_expr(schema, rule)})")
+    w.emit(1, "v = _V.get(m) or _verdict(m)")
+    default = message_source(schema, default_message)
+    w.emit(1, f"message = x[0].message if x else {default}")
+    w.emit(1, "return _make(v[0], v[1], message, v[2], tuple(x), v[3], *_IDENT, h, now)")
     return Generated("\n".join(w.lines) + "\n", consts, ordered)

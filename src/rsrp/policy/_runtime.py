@@ -120,8 +120,20 @@ def _duration_text(v: dt.timedelta) -> str:
     return f"{sign}PT{seconds}{tail}S"
 
 
+_TEXT_CACHE: dict[tuple[dt.datetime, object], str] = {}
+
+
 def _timestamp_text(v: dt.datetime) -> str:
-    return v.isoformat().replace("+00:00", "Z")
+    # isoformat() costs ~1 us; the same instant in the same zone always prints the
+    # same, so (instant, tzinfo) is a safe key. Bounded like the parse cache.
+    key = (v, v.tzinfo)
+    text = _TEXT_CACHE.get(key)
+    if text is None:
+        text = v.isoformat().replace("+00:00", "Z")
+        if len(_TEXT_CACHE) >= _TS_CACHE_MAX:
+            _TEXT_CACHE.clear()
+        _TEXT_CACHE[key] = text
+    return text
 
 
 def _set_text(v: frozenset[object]) -> str:
