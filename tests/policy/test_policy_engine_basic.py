@@ -95,6 +95,8 @@ def test_invalid_input_fails_closed_and_logs(
 def test_naive_now_fails_closed(engine: Engine) -> None:
     d = engine.decide(good_input(), now=dt.datetime(2026, 3, 1, 9, 30))
     assert d.code == EVALUATION_ERROR
+    assert d.evaluated_at == dt.datetime(1970, 1, 1, tzinfo=dt.UTC)
+    assert d.error is not None and "time-zone aware" in d.error
 
 
 def test_decide_many(engine: Engine) -> None:

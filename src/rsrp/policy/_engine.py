@@ -219,7 +219,9 @@ class Engine:
             input_hash = canonical_hash(data)  # type: ignore[arg-type]
         except Exception:
             input_hash = bytes(32)
-        when = now if isinstance(now, dt.datetime) else dt.datetime(1970, 1, 1, tzinfo=dt.UTC)
+        # A missing or naive ``now`` is itself the error; record the epoch, never a guess.
+        aware = isinstance(now, dt.datetime) and now.utcoffset() is not None
+        when = now if aware else dt.datetime(1970, 1, 1, tzinfo=dt.UTC)
         b = self.bundle
         message = f"evaluation failed: {text}"
         explained = RuleExplanation(EVALUATION_ERROR, (("error", json.dumps(text)),), message)
