@@ -220,8 +220,9 @@ class Engine:
         except Exception:
             input_hash = bytes(32)
         # A missing or naive ``now`` is itself the error; record the epoch, never a guess.
-        aware = isinstance(now, dt.datetime) and now.utcoffset() is not None
-        when = now if aware else dt.datetime(1970, 1, 1, tzinfo=dt.UTC)
+        when = dt.datetime(1970, 1, 1, tzinfo=dt.UTC)
+        if isinstance(now, dt.datetime) and now.utcoffset() is not None:
+            when = now
         b = self.bundle
         message = f"evaluation failed: {text}"
         explained = RuleExplanation(EVALUATION_ERROR, (("error", json.dumps(text)),), message)
