@@ -41,8 +41,6 @@ class _Writer:
         self.schema = schema
         self.consts = consts
         self.lines: list[str] = []
-        #: Statements the hash expression needs first (UTF-8 encodings of strings).
-        self.pre: list[str] = []
 
     def emit(self, depth: int, text: str) -> None:
         self.lines.append("    " * depth + text)
@@ -165,20 +163,13 @@ class _Writer:
         elif kind == "bool":
             code = f"(b'\\x01\\x01' if {var} else b'\\x01\\x00')"
         elif kind == "string":
-            code = f"_HDR(4, len(b{spec.index})) + b{spec.index}"
-            enc = f"{var}.encode()"
-            self.pre.append(
-                f"b{spec.index} = None if {var} is None else {enc}"
-                if spec.maybe_null
-                else f"b{spec.index} = {enc}"
-            )
+            # Identifiers, zones and codes repeat across requests: a bounded cache of
+            # encodings makes the common case one dict lookup.
+            code = f"(_str_get({var}) or _enc_str({var}))"
+        elif kind.startswith("set<"):
+            code = f"(_set_get({var}) or _enc_set({var}))"
         else:
-            helper = {
-                "decimal": "_enc_decimal",
-                "duration": "_enc_duration",
-                "set<string>": "_enc_set",
-                "set<int>": "_enc_set",
-            }[kind]
+            helper = {"decimal": "_enc_decimal", "duration": "_enc_duration"}[kind]
             code = f"{helper}({var})"
         return f"(_NULLB if {var} is None else {code})" if spec.nullable else code
 
@@ -227,8 +218,6 @@ def generate(schema: Schema, rules: tuple[a.Rule, ...], default_message: str) ->
     w.emit(1, "except Exception:")
     w.emit(2, "raise _Bad from None")
     pieces = _tuple([DOMAIN, *w.encode_record(schema.root)])
-    for line in w.pre:
-        w.emit(1, line)
     w.emit(1, f"h = _sha256(b''.join({pieces})).digest()")
     w.emit(1, "m = 0")
     ordered = decision_order(rules)
