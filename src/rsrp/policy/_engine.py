@@ -30,6 +30,7 @@ from rsrp.policy._fastnew import make_decision, make_explanation
 from rsrp.policy._hashing import bytecode_hash, policy_hash
 from rsrp.policy._parser import MAX_SOURCE_BYTES, parse
 from rsrp.policy._validate import nested, validate
+from rsrp.policy._values import parse_rfc3339
 from rsrp.policy.decision import Decision, MatchedRule, Outcome, RuleExplanation
 
 __all__ = ["EVALUATION_ERROR", "Engine"]
@@ -177,10 +178,15 @@ class Engine:
             self._verdicts[mask] = verdict
         return verdict
 
-    def decide(self, data: object, now: dt.datetime) -> Decision:
-        """Decide ``data`` at evaluation time ``now`` (NOW). Never raises: fails closed."""
+    def decide(self, data: object, now: dt.datetime | str) -> Decision:
+        """Decide ``data`` at evaluation time ``now`` (NOW): an aware datetime or an
+        RFC 3339 string. Never raises: any error gives BLOCK / EVALUATION_ERROR."""
         try:
-            if not isinstance(now, dt.datetime) or now.utcoffset() is None:
+            if not isinstance(now, dt.datetime):
+                if not isinstance(now, str):
+                    raise PolicyError("now must be a time-zone aware datetime")
+                now = parse_rfc3339(now)
+            elif now.utcoffset() is None:
                 raise PolicyError("now must be a time-zone aware datetime")
             return self._fn(data, now)
         except _Bad:
