@@ -195,11 +195,15 @@ class Engine:
             return self._failed(data, now, e)
 
     def decide_many(
-        self, inputs: Iterable[object], now: dt.datetime | Sequence[dt.datetime]
+        self,
+        inputs: Iterable[object],
+        now: dt.datetime | str | Sequence[dt.datetime | str],
     ) -> list[Decision]:
-        """Decide each input; ``now`` is one time for all or one per input."""
+        """Decide each input; ``now`` is one time for all or one per input.
+
+        Raises PolicyError only when the number of times and inputs differ."""
         items = list(inputs)
-        if isinstance(now, dt.datetime):
+        if isinstance(now, dt.datetime | str):
             return [self.decide(x, now) for x in items]
         times = list(now)
         if len(times) != len(items):
