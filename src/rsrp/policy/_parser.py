@@ -232,6 +232,7 @@ def _bundle(tree: Tree[Token], filename: str, text: str) -> a.Bundle:
         rules=tuple(_rule(r) for r in rules if isinstance(r, Tree)),
         filename=filename,
         source=text,
+        default_span=_span_of(message) if isinstance(message, Token) else _span_of(default),
     )
 
 
