@@ -120,7 +120,7 @@ class _Writer:
     def null_fill(self, depth: int, rec: RecordSpec) -> None:
         names = [f"f{f.index}" for f in self.all_fields(rec)]
         names += [f"r{r.index}" for r in self.records_in(rec)]
-        self.emit(depth, " = ".join(names) + " = None")
+        self.emit(depth, " = ".join(names) + " = None" if names else "pass")
 
     def records_in(self, rec: RecordSpec) -> list[RecordSpec]:
         out: list[RecordSpec] = []
