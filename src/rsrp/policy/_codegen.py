@@ -182,18 +182,7 @@ class _Writer:
                 parts.append(self.encode_field(m))
                 continue
             inner = self.encode_record(m)
-            fields = [f for f in m.members if isinstance(f, FieldSpec)]
-            if len(fields) == len(m.members) and len(fields) >= 3:
-                # A flat record's encoding depends only on its field values, which
-                # repeat across requests (one mission, one agent): cache it by them.
-                # Equal values encode equally (equal instants, equal decimals).
-                values = "(" + "".join(f"f{f.index}, " for f in fields) + ")"
-                rc = f"_RC[{m.index}]"
-                cached = f"({rc}.get(k := {values}) or _xfill({rc}, k, b''.join({_tuple(inner)})))"
-                parts.append(
-                    f"(_NULLB if r{m.index} is None else {cached})" if m.nullable else cached
-                )
-            elif m.nullable:
+            if m.nullable:
                 parts.append(f"*((_NULLB,) if r{m.index} is None else {_tuple(inner)})")
             else:
                 parts.extend(inner)

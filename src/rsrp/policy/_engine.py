@@ -126,7 +126,6 @@ class Engine:
         ns = _namespace()
         ns["_V"] = self._verdicts
         ns["_XC"] = [{} for _ in gen.rules]
-        ns["_RC"] = [{} for _ in self.schema.records]
         ns["_xfill"] = rt.remember
         ns["_verdict"] = self._verdict
         ns["_IDENT"] = (
