@@ -234,11 +234,7 @@ def generate(schema: Schema, rules: tuple[a.Rule, ...], default_message: str) ->
     # locals: no values tuple, no second function call per matched rule.
     w.emit(1, "x = []")
     for i, rule in enumerate(ordered):
-        build, key = explain_expr(schema, rule)
-        if key is not None:
-            # Explanations are immutable and depend only on ``key``: reuse them.
-            build = f"_XC[{i}].get(k := {key}) or _xfill(_XC[{i}], k, {build})"
-        w.emit(1, f"if m & {1 << i}: x.append({build})")
+        w.emit(1, f"if m & {1 << i}: x.append({explain_expr(schema, rule)})")
     w.emit(1, "v = _V.get(m) or _verdict(m)")
     default = message_source(schema, default_message)
     w.emit(1, f"message = x[0].message if x else {default}")

@@ -125,8 +125,6 @@ class Engine:
         self._verdicts: dict[int, _Verdict] = {}
         ns = _namespace()
         ns["_V"] = self._verdicts
-        ns["_XC"] = [{} for _ in gen.rules]
-        ns["_xfill"] = rt.remember
         ns["_verdict"] = self._verdict
         ns["_IDENT"] = (
             bundle.id,

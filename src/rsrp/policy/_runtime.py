@@ -30,7 +30,6 @@ __all__ = [
     "json_string",
     "json_text",
     "message_text",
-    "remember",
     "timestamp_entry",
     "zone",
 ]
@@ -72,14 +71,6 @@ _SMALL_INTS = {i: enc_int(i) for i in range(1024)}
 STR_CACHE: dict[str, bytes] = {}
 SET_CACHE: dict[frozenset[Any], bytes] = {}
 _ENC_CACHE_MAX = 4096
-
-
-def remember(cache: dict[Any, Any], key: Any, value: Any) -> Any:
-    """``cache[key] = value`` in a cache emptied when full; returns ``value``."""
-    if len(cache) >= _ENC_CACHE_MAX:
-        cache.clear()
-    cache[key] = value
-    return value
 
 
 def enc_str_cached(v: str) -> bytes:
