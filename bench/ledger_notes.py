@@ -80,7 +80,7 @@ def main() -> None:
 
         with Log.open(Path(tmp) / "log.db") as log:
             log.append_many([i.to_bytes(8, "big") * 16 for i in range(100_000)])
-            Checkpointer(ORIGIN, log, [ed, ml], verifiers).checkpoint()
+            Checkpointer(ORIGIN, log, log, [ed, ml], verifiers).checkpoint()
             receipt = build_receipt(log, 54_321).to_bytes()
             timeit(
                 "build receipt at 100,000 entries (SQLite)", lambda: build_receipt(log, 777), 500

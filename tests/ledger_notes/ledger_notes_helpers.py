@@ -2,21 +2,26 @@
 
 from __future__ import annotations
 
+import datetime as dt
+import hashlib
 from pathlib import Path
 
 from cryptography.hazmat.primitives import serialization
 
+from rsrp.canonical import canonical_hash
+from rsrp.keys.signer import Signer
 from rsrp.ledger import generate_key, signer_from_skey, verifier_from_vkey
 from rsrp.ledger._witness import Witness
 from rsrp.ledger._witness_policy import WitnessKey
 from rsrp.ledger._witness_state import WitnessState
-from rsrp.policy.decision import Outcome
+from rsrp.policy.decision import Decision, Outcome
 from rsrp.proof import (
     Ed25519Signer,
     Ed25519Verifier,
     KeyEntry,
     StaticKeyring,
     ed25519_from_secret,
+    sign_decision,
     sign_v1,
 )
 
@@ -62,3 +67,33 @@ def make_witness(
     state = WitnessState(tmp_path / f"{name.replace('/', '_')}.db")
     w = Witness(state, [signer_from_skey(skey)], {ORIGIN: [verifier_from_vkey(log_vkey)]})
     return w, WitnessKey(name, (verifier_from_vkey(vkey),)), skey, vkey
+
+
+def batch_envelopes(n: int, signer: Signer) -> list[bytes]:
+    """``n`` unsigned batch-mode V2 envelopes (the ledger checkpoint is their signature)."""
+    out = []
+    for i in range(n):
+        decision = Decision(
+            outcome=Outcome.BLOCK,
+            code="QUOTA",
+            message="",
+            matched=(),
+            explanation=(),
+            decided_by=None,
+            bundle_id="bank-registry",
+            bundle_version="1.0.0",
+            jurisdiction="FR",
+            policy_hash=hashlib.sha256(b"policy").digest(),
+            bytecode_hash=hashlib.sha256(b"bytecode").digest(),
+            input_hash=canonical_hash({"i": i}),
+            evaluated_at=dt.datetime(2026, 1, 2, 3, 4, 5, tzinfo=dt.UTC),
+        )
+        env = sign_decision(
+            decision,
+            signer,
+            request_id=f"req-{i}",
+            state_hash=canonical_hash({}),
+            mode="batch",
+        )
+        out.append(env.to_bytes())
+    return out

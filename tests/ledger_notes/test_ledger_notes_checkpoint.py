@@ -229,7 +229,7 @@ def test_checkpointer_cadence_entries_and_time(tmp_path: Path) -> None:
     now = [0]
     with Log.open(tmp_path / "log.db") as log:
         policy = CheckpointerPolicy(3, 100)
-        cp = Checkpointer(ORIGIN, log, signers, verifiers, policy, lambda: now[0])
+        cp = Checkpointer(ORIGIN, log, log, signers, verifiers, policy, lambda: now[0])
         assert cp.maybe_checkpoint() is None
         log.append_many([b"a", b"b"])
         assert cp.maybe_checkpoint() is None  # 2 < 3 entries, 0 ms elapsed
@@ -249,7 +249,7 @@ def test_checkpointer_refuses_fork_rollback_and_tampered_store(tmp_path: Path) -
     signers, verifiers = _log_keys()
     with Log.open(tmp_path / "log.db") as log:
         log.append_many([b"a", b"b", b"c"])
-        signed = Checkpointer(ORIGIN, log, signers, verifiers).checkpoint()
+        signed = Checkpointer(ORIGIN, log, log, signers, verifiers).checkpoint()
 
         # The operator rewrites history: another database with a forked tree whose latest
         # stored checkpoint is the genuine signed one. The checkpointer must not sign on.
@@ -266,17 +266,17 @@ def test_checkpointer_refuses_fork_rollback_and_tampered_store(tmp_path: Path) -
             forked("fork.db", [b"a", b"b", b"X"]) as fork,
             pytest.raises(InconsistentTreeError, match="fork"),
         ):
-            Checkpointer(ORIGIN, fork, signers, verifiers).checkpoint()
+            Checkpointer(ORIGIN, fork, fork, signers, verifiers).checkpoint()
         with (
             forked("longer.db", [b"a", b"X", b"c", b"d"]) as longer,
             pytest.raises(InconsistentTreeError, match="not consistent"),
         ):
-            Checkpointer(ORIGIN, longer, signers, verifiers).checkpoint()
+            Checkpointer(ORIGIN, longer, longer, signers, verifiers).checkpoint()
         with (
             forked("short.db", [b"a"]) as short,
             pytest.raises(InconsistentTreeError, match="rollback"),
         ):
-            Checkpointer(ORIGIN, short, signers, verifiers).checkpoint()
+            Checkpointer(ORIGIN, short, short, signers, verifiers).checkpoint()
         assert len(log.checkpoints()) == 1
 
 
@@ -289,7 +289,7 @@ def test_checkpointer_refuses_unverifiable_stored_checkpoint(tmp_path: Path) -> 
         note = sign_note(Checkpoint(ORIGIN, 3, log.root(3)).body(), other_signers)
         log.store_checkpoint(3, log.root(3), note)
         with pytest.raises(InconsistentTreeError, match="does not verify"):
-            Checkpointer(ORIGIN, log, signers, verifiers)
+            Checkpointer(ORIGIN, log, log, signers, verifiers)
 
 
 def test_checkpointer_extension_is_signed_and_timestamped(tmp_path: Path, tsa: LocalTSA) -> None:
@@ -300,7 +300,7 @@ def test_checkpointer_extension_is_signed_and_timestamped(tmp_path: Path, tsa: L
 
     with Log.open(tmp_path / "log.db") as log:
         log.append_many([b"a", b"b", b"c"])
-        c = Checkpointer(ORIGIN, log, signers, verifiers, timestamper=stamp)
+        c = Checkpointer(ORIGIN, log, log, signers, verifiers, timestamper=stamp)
         c.checkpoint()
         log.append(b"d")
         signed = c.checkpoint()
@@ -340,7 +340,7 @@ def test_checkpointer_background_thread_signs_on_time(tmp_path: Path) -> None:
 
     signers, verifiers = _log_keys()
     with Log.open(tmp_path / "log.db") as log:
-        c = Checkpointer(ORIGIN, log, signers, verifiers, CheckpointerPolicy(10_000, 20))
+        c = Checkpointer(ORIGIN, log, log, signers, verifiers, CheckpointerPolicy(10_000, 20))
         stop = threading.Event()
         t = threading.Thread(target=c.run, args=(stop, 5), daemon=True)
         t.start()

@@ -78,6 +78,7 @@ def test_receipt_build_and_verify_cli(tmp_path: Path, tsa: LocalTSA) -> None:
         Checkpointer(
             ORIGIN,
             log,
+            log,
             [signer_from_skey(skey)],
             [verifier_from_vkey(vkey)],
             timestamper=lambda t: request_timestamp(tsa.url, t).encode().encode(),

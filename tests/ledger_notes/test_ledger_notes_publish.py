@@ -40,6 +40,7 @@ def test_publish_audit_and_tamper(tmp_path: Path, tsa: LocalTSA) -> None:
             c = Checkpointer(
                 ORIGIN,
                 log,
+                log,
                 [signer_from_skey(skey)],
                 [verifier_from_vkey(vkey)],
                 timestamper=lambda t: request_timestamp(tsa.url, t).encode().encode(),

@@ -11,7 +11,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from tests.fixtures.tsa import LocalTSA
-from tests.ledger_notes.ledger_notes_helpers import ORIGIN, make_witness
+from tests.ledger_notes.ledger_notes_helpers import ORIGIN, batch_envelopes, make_witness
 from tests.ledger_notes.ledger_notes_helpers import envelopes as make_envelopes
 
 from rsrp.errors import LedgerError, ProofError
@@ -134,6 +134,7 @@ def test_receipt_end_to_end_offline(tmp_path: Path, tsa: LocalTSA) -> None:
         c = Checkpointer(
             ORIGIN,
             log,
+            log,
             [signer_from_skey(skey)],
             [verifier_from_vkey(vkey)],
             timestamper=lambda text: request_timestamp(tsa.url, text).encode().encode(),
@@ -173,7 +174,9 @@ def test_receipt_mutations_fail_closed(tmp_path: Path) -> None:
     envelopes, keyring = make_envelopes(5)
     with Log.open(tmp_path / "log.db") as log:
         log.append_many(envelopes)
-        Checkpointer(ORIGIN, log, [signer_from_skey(skey)], [verifier_from_vkey(vkey)]).checkpoint()
+        Checkpointer(
+            ORIGIN, log, log, [signer_from_skey(skey)], [verifier_from_vkey(vkey)]
+        ).checkpoint()
         receipt = build_receipt(log, 2).to_bytes()
     verify_receipt(receipt, [vkey], None, keyring)
     step = max(1, len(receipt) // 150)
@@ -219,3 +222,29 @@ def test_hypothesis_shuffled_sumdb_lines_never_verify_wrongly(lines: list[str]) 
         return
     # Only a rearrangement that is the original proof may verify.
     assert data == SUMDB["proof"].encode() and v.index == SUMDB["index"]
+
+
+def test_receipt_batch_envelope_is_verified_by_inclusion(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A V2 batch envelope carries no signature: the receipt's checkpoint is its signature."""
+    from rsrp.keys import Purpose, open_store
+    from rsrp.proof import NeedsInclusionProofError, verify_envelope
+
+    monkeypatch.setenv("RSRP_KEYSTORE_PASSPHRASE", "a test passphrase for receipts")
+    store = open_store(f"file:{tmp_path}/ks?jurisdiction=FR")
+    info = store.generate("ed25519", Purpose.DECISION_SIGNING, test=True)
+    envs = batch_envelopes(3, store.signer(info.key_id))
+    skey, vkey = generate_key(ORIGIN)
+    _, ring = make_envelopes(0)
+    with Log.open(tmp_path / "log.db") as log:
+        log.append_many(envs)
+        Checkpointer(
+            ORIGIN, log, log, [signer_from_skey(skey)], [verifier_from_vkey(vkey)]
+        ).checkpoint()
+        receipt = build_receipt(log, 1)
+    with pytest.raises(NeedsInclusionProofError):
+        verify_envelope(envs[1], ring)
+    v = verify_receipt(receipt, [vkey], None, ring)
+    assert v.envelope is not None and v.envelope.evidence == "inclusion"
+    assert v.envelope.inclusion is not None and v.envelope.inclusion.leaf_index == 1

@@ -9,6 +9,8 @@ from typing import Any
 
 import httpx
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from rsrp.ledger import (
     Checkpoint,
@@ -293,3 +295,32 @@ def test_witness_old_size_above_checkpoint_is_400_even_when_conflicting(tmp_path
     with pytest.raises(RollbackError) as e:
         w.add_checkpoint(format_add_checkpoint(AddCheckpointRequest(6, (), log.note(smaller))))
     assert e.value.status == 400
+
+
+# --- model-based property: the witness accepts exactly the append-only extensions --------
+
+
+@settings(
+    max_examples=25, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+@given(st.lists(st.tuples(st.integers(0, 12), st.booleans()), min_size=1, max_size=8))
+def test_witness_model_property(tmp_path: Path, steps: list[tuple[int, bool]]) -> None:
+    log = Log(entries(0))
+    w, _ = make_witness(tmp_path, log, f"witness.example/p{abs(hash(tuple(steps))) % 10**9}")
+    cosigned: list[bytes] = []  # the entries behind the witness's latest cosigned checkpoint
+    for size, fork in steps:
+        history = [*cosigned[:size], *entries(max(0, size - len(cosigned)), b"n")][:size]
+        if fork and size:
+            history[size // 2] = b"forked"
+        tree = MemoryTree.from_entries(history)
+        old = len(cosigned)
+        proof = tuple(tree.consistency_proof(old, size)) if 0 < old < size else ()
+        req = format_add_checkpoint(AddCheckpointRequest(min(old, size), proof, log.note(tree)))
+        extends = size >= old and history[:old] == cosigned
+        try:
+            w.add_checkpoint(req)
+        except (RollbackError, ForkError, InconsistentCheckpointError, MalformedRequestError):
+            assert not extends, (size, fork, old)
+            continue
+        assert extends, (size, fork, old)
+        cosigned = history

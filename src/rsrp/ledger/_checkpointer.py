@@ -15,11 +15,12 @@ import threading
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from typing import Protocol
+from typing import Protocol, cast
 
 from rsrp.errors import ConfigError, LedgerError
 from rsrp.ledger._checkpoint import Checkpoint, SignedCheckpoint, open_checkpoint
 from rsrp.ledger._errors import CheckpointError
+from rsrp.ledger._log import Log
 from rsrp.ledger._note import NoteSigner, NoteVerifier, sign_note
 from rsrp.ledger._storage import StoredCheckpoint
 from rsrp.ledger._verify import verify_consistency
@@ -30,6 +31,7 @@ __all__ = [
     "CheckpointerPolicy",
     "InconsistentTreeError",
     "LogView",
+    "NoteBytesStore",
     "TreeView",
 ]
 
@@ -69,6 +71,14 @@ class CheckpointStore(Protocol):
     ) -> StoredCheckpoint: ...
 
 
+class NoteBytesStore(Protocol):
+    """The simpler store some callers wrap around a log: signed-note bytes only."""
+
+    def latest_checkpoint(self) -> bytes | None: ...
+
+    def store_checkpoint(self, size: int, note: bytes) -> None: ...
+
+
 class LogView(TreeView, CheckpointStore, Protocol):
     """A log that is both its tree and its checkpoint store (as :class:`rsrp.ledger.Log`)."""
 
@@ -92,7 +102,9 @@ def _monotonic_ms() -> int:
 class Checkpointer:
     """Signs checkpoints of one log (one origin, i.e. one jurisdiction) at a cadence.
 
-    ``log`` is ledger-core's :class:`rsrp.ledger.Log` (tree and checkpoint store).
+    ``tree`` is the log's tree and ``store`` its checkpoint store; with ledger-core's
+    :class:`rsrp.ledger.Log` pass the same object twice (the store then also keeps
+    the RFC 3161 token). A :class:`NoteBytesStore` keeps the note bytes only.
     ``timestamper`` (optional) returns an RFC 3161 token for a checkpoint text, e.g.
     ``lambda text: request_timestamp(url, text).encode().encode()``.
     ``signers`` are the log's note key (Ed25519, type 0x01) and its ML-DSA-44
@@ -103,7 +115,8 @@ class Checkpointer:
     def __init__(
         self,
         origin: str,
-        log: LogView,
+        tree: TreeView,
+        store: CheckpointStore | NoteBytesStore,
         signers: Sequence[NoteSigner],
         verifiers: Sequence[NoteVerifier],
         policy: CheckpointerPolicy | None = None,
@@ -113,7 +126,8 @@ class Checkpointer:
         if not signers or not verifiers:
             raise ConfigError("a checkpointer needs at least one signing key and its vkey")
         self.origin = origin
-        self.log = log
+        self.log = tree
+        self.store = store
         self.timestamper = timestamper
         self.signers = tuple(signers)
         self.verifiers = tuple(verifiers)
@@ -125,16 +139,19 @@ class Checkpointer:
 
     def previous(self) -> SignedCheckpoint | None:
         """The last stored checkpoint, verified with the log's own keys."""
-        stored = self.log.latest_checkpoint()
+        stored = self.store.latest_checkpoint()
         if stored is None:
             return None
+        note = stored if isinstance(stored, bytes) else stored.note
         try:
-            signed = open_checkpoint(stored.note, self.origin, self.verifiers)
+            signed = open_checkpoint(note, self.origin, self.verifiers)
         except LedgerError as e:
             raise InconsistentTreeError(
                 f"the stored checkpoint does not verify with the log's keys: {e}"
             ) from e
-        if (signed.checkpoint.size, signed.checkpoint.root_hash) != (stored.size, stored.root):
+        if not isinstance(stored, bytes) and (
+            (signed.checkpoint.size, signed.checkpoint.root_hash) != (stored.size, stored.root)
+        ):
             raise InconsistentTreeError("the stored checkpoint's note and its row disagree")
         return signed
 
@@ -171,10 +188,19 @@ class Checkpointer:
             signed = open_checkpoint(note, self.origin, self.verifiers)
             # The stamp covers the note text (see _timestamp); a TSA outage must not stop
             # the log, so the token is optional here and attached when obtained.
-            token = self._stamp(cp)
-            self.log.store_checkpoint(size, root, note, timestamp_token=token)
+            self._store(cp, note)
             self._last, self._last_ms = signed, self.clock_ms()
             return signed
+
+    def _store(self, cp: Checkpoint, note: bytes) -> None:
+        if isinstance(self.store, Log):
+            self.store.store_checkpoint(
+                cp.size, cp.root_hash, note, timestamp_token=self._stamp(cp)
+            )
+        else:
+            if self.timestamper is not None:
+                _log.warning("a NoteBytesStore cannot keep the RFC 3161 token; not stamped")
+            cast("NoteBytesStore", self.store).store_checkpoint(cp.size, note)
 
     def _stamp(self, cp: Checkpoint) -> bytes | None:
         if self.timestamper is None:

@@ -34,6 +34,7 @@ from rsrp.ledger._note import (
     parse_note,
     split_header_block,
 )
+from rsrp.ledger._timestamp import TimestampToken
 
 __all__ = [
     "RECEIPT_HEADER",
@@ -149,4 +150,8 @@ def parse_receipt(data: bytes) -> Receipt:
         if not lines[2].startswith("timestamp "):
             raise MalformedReceiptError("third line must be 'timestamp <nonce> <base64>'")
         timestamp = lines[2][len("timestamp ") :]
+        try:
+            TimestampToken.decode(timestamp)  # syntax only; verified against roots later
+        except LedgerError as e:
+            raise MalformedReceiptError(f"timestamp line: {e}") from e
     return Receipt(envelope, parse_tlog_proof(tail), timestamp)
