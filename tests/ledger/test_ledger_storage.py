@@ -194,3 +194,20 @@ def test_writer_processes_never_duplicate_or_skip(ledger_url: str) -> None:
             assert log.entry(i).data == e.encode()
         data = [log.entry(i).data for i in range(240)]
         assert log.root() == MemoryTree.from_entries(data).root()
+
+
+def test_strata_storage_serves_every_level(log: Log) -> None:
+    # Only every 4th level is stored; nodes in between are recomputed from <= 8 stored ones.
+    data = _entries(1100)
+    for lo in range(0, 1100, 137):
+        log.append_many(data[lo : lo + 137])
+    tree = MemoryTree.from_entries(data)
+    for level in range(len(tree.levels)):
+        ids = [(level, i) for i in range(0, len(tree.levels[level]), 3)]
+        assert list(log.get_nodes(ids)) == [tree.levels[lv][i] for lv, i in ids]
+    for index, size in [(0, 1100), (1099, 1100), (517, 1024), (1023, 1025), (640, 777)]:
+        assert log.inclusion_proof(index, size) == tree.inclusion_proof(index, size)
+    for size1, size2 in [(1, 1100), (1024, 1100), (513, 1031), (777, 1099)]:
+        assert log.consistency_proof(size1, size2) == tree.consistency_proof(size1, size2)
+    stored = {lv for lv in range(12) if log.backend.read_nodes(lv, 0, 1)}
+    assert stored == {4, 8}

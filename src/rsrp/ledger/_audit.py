@@ -16,6 +16,7 @@ from typing import Protocol
 from rsrp.ledger._errors import MerkleProofError, TamperError
 from rsrp.ledger._memory import MemoryTree
 from rsrp.ledger._storage import StoredCheckpoint
+from rsrp.ledger._tree import STRATUM
 from rsrp.ledger._verify import verify_consistency
 
 __all__ = ["AuditReport", "AuditSource", "Progress", "audit"]
@@ -93,7 +94,7 @@ def _check_nodes(
     beyond the head, which explain them.
     """
     checked, extra = 0, None
-    for level in levels if levels is not None else range(1, len(tree.levels)):
+    for level in levels if levels is not None else range(STRATUM, len(tree.levels), STRATUM):
         want = tree.levels[level] if level < len(tree.levels) else []
         start = 0
         while True:
@@ -120,8 +121,8 @@ def _check_nodes(
                     break
                 if h != want[i]:
                     raise TamperError(
-                        f"{span} differs from the hash of its entries: stored tree altered at "
-                        f"entry {lo}",
+                        f"{span} differs from the hash of its entries: an entry in that range "
+                        "(with its leaf hash) or the node itself was altered",
                         lo,
                     )
             start, checked = start + n, checked + n
@@ -191,7 +192,7 @@ def audit(
 ) -> AuditReport:
     """Recompute and check the whole log; raise :class:`TamperError` at the first problem.
 
-    ``node_levels``: the levels whose stored nodes to compare (default: all above the leaves).
+    ``node_levels``: the levels whose stored nodes to compare (default: the stored strata).
     ``verify_note``: checks a checkpoint's signed note (signatures, and that the note names the
     row's size and root); without it, signatures are not checked and the report says so.
     ``trusted``: (size, root) pairs the auditor saw before (an earlier audit, a receipt, a

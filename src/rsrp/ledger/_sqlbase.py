@@ -16,7 +16,7 @@ from typing import Any
 
 from rsrp.ledger._errors import StorageError
 from rsrp.ledger._storage import StoredCheckpoint, StoredEntry, append_in_txn
-from rsrp.ledger._tree import NodeId
+from rsrp.ledger._tree import NodeId, expand, perfect_root
 
 __all__ = ["SqlBackend"]
 
@@ -127,24 +127,37 @@ class SqlBackend:
             return self._nodes(cur, ids)
 
     def _nodes(self, cur: Any, ids: Sequence[NodeId]) -> list[bytes]:
+        """Hashes of any complete nodes, computed from the stored strata below them."""
+        spans = [expand(lv, i) for lv, i in ids]
+        by_level: dict[int, set[int]] = {}
+        for base, first, count in spans:
+            by_level.setdefault(base, set()).update(range(first, first + count))
         found: dict[NodeId, bytes] = {}
         # One round trip: a point lookup per level, UNION ALL'd. (A row-value
         # ``(level, idx) IN (VALUES ...)`` makes SQLite and PostgreSQL scan the whole table.)
-        by_level: dict[int, list[int]] = {}
-        for lv, i in ids:
-            by_level.setdefault(lv, []).append(i)
         parts, args = [], []
-        for lv, idxs in by_level.items():
+        for lv, idxs in sorted(by_level.items()):
             marks = ", ".join("?" * len(idxs))
             parts.append((_LEAVES_AT if lv == 0 else _NODES_AT).format(marks))
-            args += [lv, *idxs]
+            args += [lv, *sorted(idxs)]
         if parts:
             cur.execute(self._q(" UNION ALL ".join(parts)), args)
-            found.update(((int(lv), int(i)), bytes(h)) for lv, i, h in cur.fetchall())
-        missing = [n for n in ids if n not in found]
-        if missing:
-            raise StorageError(f"ledger storage is missing tree node(s) {missing[:4]}")
-        return [found[n] for n in ids]
+            # Both drivers return int and bytes for these columns: no per-row conversion.
+            found.update(((lv, i), h) for lv, i, h in cur.fetchall())
+        out = []
+        for (lv, i), (base, first, count) in zip(ids, spans, strict=True):
+            try:
+                if count == 1:
+                    out.append(found[(base, first)])
+                else:
+                    out.append(
+                        perfect_root([found[(base, j)] for j in range(first, first + count)])
+                    )
+            except KeyError as e:
+                raise StorageError(
+                    f"ledger storage is missing tree node {e} for node {(lv, i)}"
+                ) from e
+        return out
 
     def read_entries(self, start: int, limit: int) -> list[StoredEntry]:
         with self._read() as cur:
