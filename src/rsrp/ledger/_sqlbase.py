@@ -85,11 +85,14 @@ class SqlBackend:
     def _q(self, sql: str) -> str:
         return sql if self.PLACEHOLDER == "?" else sql.replace("?", self.PLACEHOLDER)
 
+    def _read_cursor(self) -> Any:
+        return self._reader.cursor()
+
     @contextmanager
     def _read(self) -> Iterator[Any]:
         with self._rlock:
             try:
-                yield self._reader.cursor()
+                yield self._read_cursor()
             except self.DB_ERRORS as e:
                 raise StorageError(f"ledger read failed: {e}") from e
 
