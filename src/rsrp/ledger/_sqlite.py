@@ -52,6 +52,7 @@ class SQLiteBackend(SqlBackend):
             conn.close()
             raise StorageError(f"SQLite refused WAL mode for {self.path}: {mode}")
         conn.execute("PRAGMA synchronous=FULL")
+        conn.execute("PRAGMA cache_size=-65536")  # 64 MiB: batch inserts touch many pages
         conn.execute(f"PRAGMA busy_timeout={int(self._timeout * 1000)}")
         return conn
 
