@@ -167,8 +167,12 @@ def big(name: str, log: Log, n: int, raw: float, rng: random.Random) -> None:
     e2e = _clock(lambda: audit(log.backend))
     mem = _InMemory(log, n)
     compute = _clock(lambda: audit(mem))
+    # Raw hashing measured right next to the audits (best of two), so load on a shared
+    # machine skews both sides of the ratio alike.
+    raw = min(raw, raw_hashing(data), raw_hashing(data))
     _row(name, f"full verification, from the database: {e2e:.2f} s", f"{e2e / raw:>7.2f}x raw")
     _row(name, f"full verification, compute only: {compute:.2f} s", f"{compute / raw:>7.2f}x raw")
+    _row(name, f"(raw hashing measured alongside: {raw:.2f} s)", "")
 
 
 def pymerkle_big(path: Path, n: int, rng: random.Random) -> None:
@@ -209,7 +213,7 @@ def main() -> None:
         pm.close()
 
         raw = raw_hashing(_entries(n, "big-"))
-        print(f"\nAt {n:,} entries (raw hashlib for all {2 * n - 1:,} hashes: {raw:.2f} s)")
+        print(f"\nAt {n:,} entries (raw hashlib for all {2 * n - 1:,} hashes: ~{raw:.2f} s)")
         with Log.open(tmp / "big.db") as log:
             big("rsrp SQLite", log, n, raw, rng)
         if pg:
