@@ -12,11 +12,10 @@ import gc
 import hashlib
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from typing import Protocol
 
 from rsrp.ledger._errors import MerkleProofError, TamperError
 from rsrp.ledger._memory import MemoryTree
-from rsrp.ledger._storage import StoredCheckpoint
+from rsrp.ledger._storage import AuditSource, StoredCheckpoint
 from rsrp.ledger._tree import STRATUM
 from rsrp.ledger._verify import verify_consistency
 
@@ -25,19 +24,6 @@ __all__ = ["AuditReport", "AuditSource", "Progress", "audit"]
 Progress = Callable[[int, int], None]  # (entries checked, entries in total)
 _CHUNK = 65_536
 _sha256 = hashlib.sha256
-
-
-class AuditSource(Protocol):
-    """Where an audit reads a log from: a storage back-end or an exported tiles directory."""
-
-    def head(self) -> tuple[int, bytes]: ...
-    def read_entry_columns(
-        self, start: int, limit: int
-    ) -> tuple[Sequence[int], Sequence[bytes], Sequence[bytes]]: ...
-    def read_node_columns(
-        self, level: int, start: int, limit: int
-    ) -> tuple[Sequence[int], Sequence[bytes]]: ...
-    def checkpoints(self) -> list[StoredCheckpoint]: ...
 
 
 @dataclass(frozen=True, slots=True)
