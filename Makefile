@@ -3,6 +3,7 @@ PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
+LINT_DIRS := $(wildcard src tests bench)
 
 .PHONY: run test lint typecheck unit system-deps bench clean
 
@@ -19,8 +20,8 @@ system-deps:
 	./scripts/install-system-deps.sh
 
 lint: $(STAMP)
-	$(BIN)/ruff format --check src tests bench
-	$(BIN)/ruff check src tests bench
+	$(BIN)/ruff format --check $(LINT_DIRS)
+	$(BIN)/ruff check $(LINT_DIRS)
 
 typecheck: $(STAMP)
 	$(BIN)/mypy src/rsrp

@@ -91,7 +91,7 @@ def test_pinned_vector() -> None:
 @pytest.mark.parametrize(
     "bad",
     [float("nan"), float("inf"), Decimal("NaN"), dt.datetime(2026, 1, 1), {1: "x"}, object()],
-    ids=repr,
+    ids=["nan", "inf", "decimal-nan", "naive-datetime", "int-key", "object"],
 )
 def test_values_without_canonical_form_are_rejected(bad: object) -> None:
     with pytest.raises(CanonicalError):

@@ -3,17 +3,20 @@
 from __future__ import annotations
 
 import base64
+import datetime as dt
 import hashlib
 import json
 from pathlib import Path
 from typing import Any
 
 import pytest
+from tests.fixtures.tsa import LocalTSA
 
 from rsrp.errors import ConfigError, LedgerError
 from rsrp.ledger import (
     Checkpoint,
     CosignatureSigner,
+    Log,
     MalformedCheckpointError,
     MemoryTree,
     OriginMismatchError,
@@ -31,6 +34,8 @@ from rsrp.ledger import (
 )
 from rsrp.ledger._checkpointer import Checkpointer, CheckpointerPolicy, InconsistentTreeError
 from rsrp.ledger._cosignature import ED25519, MLDSA44, MLDSA65, cosigned_message
+from rsrp.ledger._storage import StoredCheckpoint
+from rsrp.ledger._timestamp import TimestampToken, request_timestamp, verify_timestamp
 
 VECTORS = Path(__file__).parent.parent / "vectors"
 ORIGIN = "rsrp.example/FR"
@@ -92,7 +97,6 @@ def test_checkpoint_size_must_be_canonical_decimal(size: str) -> None:
         f"{ORIGIN}\n5\n{base64.b64encode(ROOT[:31]).decode()}\n",  # 31-byte root
         f"{ORIGIN}\n0\n{B64ROOT}\n",  # size 0 with a non-empty-tree root
         f"{ORIGIN}\n5\n {B64ROOT}\n",
-        f"{'o' * 256}\n5\n{B64ROOT}\n",  # origin longer than 255 bytes
     ],
     ids=lambda b: repr(b[-30:]),
 )
@@ -186,6 +190,13 @@ def test_cosigned_message_layout() -> None:
     )
 
 
+def test_long_origin_parses_but_cannot_be_mldsa_cosigned() -> None:
+    long_origin = "o" * 256
+    cp = parse_checkpoint(f"{long_origin}\n5\n{B64ROOT}\n")
+    with pytest.raises(LedgerError, match=r"1\.\.255"):
+        cosigned_message("w", 0, cp)
+
+
 def test_timestamp_over_2_63_refused() -> None:
     signer = CosignatureSigner(ED25519, "w", b"\x01" * 32, lambda: 2**63)
     with pytest.raises(LedgerError):
@@ -204,19 +215,6 @@ def test_generate_cosigner_keys(key_type: str) -> None:
 # --- checkpointer ------------------------------------------------------------------------
 
 
-class ListCheckpointStore:
-    """In-memory stand-in for ledger-core's checkpoints table (same two methods)."""
-
-    def __init__(self) -> None:
-        self.notes: list[tuple[int, bytes]] = []
-
-    def latest_checkpoint(self) -> bytes | None:
-        return self.notes[-1][1] if self.notes else None
-
-    def store_checkpoint(self, size: int, note: bytes) -> None:
-        self.notes.append((size, note))
-
-
 def _log_keys() -> tuple[list[Any], list[Any]]:
     skey, vkey = generate_key(ORIGIN)
     ml_skey, ml_vkey = generate_key(ORIGIN, "cosignature-mldsa44")
@@ -226,63 +224,132 @@ def _log_keys() -> tuple[list[Any], list[Any]]:
     )
 
 
-def test_checkpointer_cadence_entries_and_time() -> None:
+def test_checkpointer_cadence_entries_and_time(tmp_path: Path) -> None:
     signers, verifiers = _log_keys()
-    tree, store = MemoryTree(), ListCheckpointStore()
     now = [0]
-    cp = Checkpointer(
-        ORIGIN, tree, store, signers, verifiers, CheckpointerPolicy(3, 100), lambda: now[0]
-    )
-    assert cp.maybe_checkpoint() is None
-    tree.append_leaf_hashes([hash_leaf(b"a"), hash_leaf(b"b")])
-    assert cp.maybe_checkpoint() is None  # 2 < 3 entries, 0 ms elapsed
-    now[0] = 100
-    first = cp.maybe_checkpoint()
-    assert first is not None and first.checkpoint.size == 2
-    assert len(first.note.verified) == 2  # Ed25519 note signature + ML-DSA-44 cosignature
-    tree.append_leaf_hashes([hash_leaf(bytes([i])) for i in range(3)])
-    second = cp.maybe_checkpoint()  # 3 new entries: due at once
-    assert second is not None and second.checkpoint.size == 5
-    assert [s for s, _ in store.notes] == [2, 5]
+    with Log.open(tmp_path / "log.db") as log:
+        policy = CheckpointerPolicy(3, 100)
+        cp = Checkpointer(ORIGIN, log, log, signers, verifiers, policy, lambda: now[0])
+        assert cp.maybe_checkpoint() is None
+        log.append_many([b"a", b"b"])
+        assert cp.maybe_checkpoint() is None  # 2 < 3 entries, 0 ms elapsed
+        now[0] = 100
+        first = cp.maybe_checkpoint()
+        assert first is not None and first.checkpoint.size == 2
+        assert len(first.note.verified) == 2  # Ed25519 note signature + ML-DSA-44 cosignature
+        log.append_many([bytes([i]) for i in range(3)])
+        second = cp.maybe_checkpoint()  # 3 new entries: due at once
+        assert second is not None and second.checkpoint.size == 5
+        assert [c.size for c in log.checkpoints()] == [2, 5]
+        stored = log.latest_checkpoint()
+        assert stored is not None and stored.note == second.raw
 
 
-def test_checkpointer_refuses_fork_rollback_and_tampered_store() -> None:
+def test_checkpointer_refuses_fork_rollback_and_tampered_store(tmp_path: Path) -> None:
     signers, verifiers = _log_keys()
-    tree = MemoryTree.from_entries([b"a", b"b", b"c"])
-    store = ListCheckpointStore()
-    Checkpointer(ORIGIN, tree, store, signers, verifiers).checkpoint()
-    # Same size, different history.
-    fork = MemoryTree.from_entries([b"a", b"b", b"X"])
-    with pytest.raises(InconsistentTreeError, match="fork"):
-        Checkpointer(ORIGIN, fork, store, signers, verifiers).checkpoint()
-    # Larger, but not an extension of the signed tree.
-    longer_fork = MemoryTree.from_entries([b"a", b"X", b"c", b"d"])
-    with pytest.raises(InconsistentTreeError, match="not consistent"):
-        Checkpointer(ORIGIN, longer_fork, store, signers, verifiers).checkpoint()
-    # Smaller.
-    with pytest.raises(InconsistentTreeError, match="rollback"):
-        Checkpointer(
-            ORIGIN, MemoryTree.from_entries([b"a"]), store, signers, verifiers
-        ).checkpoint()
-    assert len(store.notes) == 1  # nothing inconsistent was ever signed or stored
-    # A stored checkpoint that does not verify with the log's keys is not trusted.
-    store.notes[-1] = (3, store.notes[-1][1].replace(b"\n3\n", b"\n4\n"))
-    with pytest.raises(InconsistentTreeError, match="does not verify"):
-        Checkpointer(ORIGIN, tree, store, signers, verifiers)
+    with Log.open(tmp_path / "log.db") as log:
+        log.append_many([b"a", b"b", b"c"])
+        signed = Checkpointer(ORIGIN, log, log, signers, verifiers).checkpoint()
+
+        # The operator rewrites history: another database with a forked tree whose latest
+        # stored checkpoint is the genuine signed one. The checkpointer must not sign on.
+        def forked(name: str, entries: list[bytes]) -> Log:
+            other = Log.open(tmp_path / name)
+            other.append_many(entries)
+            cp = signed.checkpoint
+            other.backend.put_checkpoint(
+                StoredCheckpoint(cp.size, cp.root_hash, signed.raw, dt.datetime.now(dt.UTC))
+            )
+            return other
+
+        with (
+            forked("fork.db", [b"a", b"b", b"X"]) as fork,
+            pytest.raises(InconsistentTreeError, match="fork"),
+        ):
+            Checkpointer(ORIGIN, fork, fork, signers, verifiers).checkpoint()
+        with (
+            forked("longer.db", [b"a", b"X", b"c", b"d"]) as longer,
+            pytest.raises(InconsistentTreeError, match="not consistent"),
+        ):
+            Checkpointer(ORIGIN, longer, longer, signers, verifiers).checkpoint()
+        with (
+            forked("short.db", [b"a"]) as short,
+            pytest.raises(InconsistentTreeError, match="rollback"),
+        ):
+            Checkpointer(ORIGIN, short, short, signers, verifiers).checkpoint()
+        assert len(log.checkpoints()) == 1
 
 
-def test_checkpointer_extension_is_signed() -> None:
+def test_checkpointer_refuses_unverifiable_stored_checkpoint(tmp_path: Path) -> None:
     signers, verifiers = _log_keys()
-    tree, store = MemoryTree.from_entries([b"a", b"b", b"c"]), ListCheckpointStore()
-    c = Checkpointer(ORIGIN, tree, store, signers, verifiers)
-    c.checkpoint()
-    tree.append_leaf_hashes([hash_leaf(b"d")])
-    assert (
-        c.checkpoint().checkpoint.root_hash
-        == MemoryTree.from_entries([b"a", b"b", b"c", b"d"]).root()
-    )
+    other_signers, _ = _log_keys()
+    with Log.open(tmp_path / "log.db") as log:
+        log.append_many([b"a", b"b", b"c"])
+        # A checkpoint signed by someone else's key is in the store.
+        note = sign_note(Checkpoint(ORIGIN, 3, log.root(3)).body(), other_signers)
+        log.store_checkpoint(3, log.root(3), note)
+        with pytest.raises(InconsistentTreeError, match="does not verify"):
+            Checkpointer(ORIGIN, log, log, signers, verifiers)
+
+
+def test_checkpointer_extension_is_signed_and_timestamped(tmp_path: Path, tsa: LocalTSA) -> None:
+    signers, verifiers = _log_keys()
+
+    def stamp(text: bytes) -> bytes:
+        return request_timestamp(tsa.url, text).encode().encode()
+
+    with Log.open(tmp_path / "log.db") as log:
+        log.append_many([b"a", b"b", b"c"])
+        c = Checkpointer(ORIGIN, log, log, signers, verifiers, timestamper=stamp)
+        c.checkpoint()
+        log.append(b"d")
+        signed = c.checkpoint()
+        assert (
+            signed.checkpoint.root_hash == MemoryTree.from_entries([b"a", b"b", b"c", b"d"]).root()
+        )
+        stored = log.latest_checkpoint()
+        assert stored is not None and stored.timestamp_token is not None
+        token = TimestampToken.decode(stored.timestamp_token.decode())
+        verify_timestamp(token, signed.checkpoint.body_bytes(), [tsa.root])
 
 
 def test_checkpointer_policy_refuses_zero() -> None:
     with pytest.raises(ConfigError):
         CheckpointerPolicy(0, 10)
+
+
+def test_ed25519_cosignature_matches_spec_message_by_hand() -> None:
+    """Oracle from tlog-cosignature §Ed25519 signed message, assembled by hand."""
+    from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+
+    seed = b"\x09" * 32
+    body = "example.com/behind-the-sofa\n20852163\nCsUYapGGPo4dkMgIAUqom/Xajj7h2fB2MPA3j2jxq2I=\n"
+    signer = CosignatureSigner(ED25519, "witness.example.com/w1", seed, lambda: 1679315147)
+    sig = signer.sign(body.encode())
+    assert sig[:8] == (1679315147).to_bytes(8, "big")
+    message = b"cosignature/v1\ntime 1679315147\n" + body.encode()
+    pub = Ed25519PrivateKey.from_private_bytes(seed).public_key()
+    pub.verify(sig[8:], message)  # raises if our message differs from the spec's
+    expected_id = hashlib.sha256(b"witness.example.com/w1\n\x04" + pub.public_bytes_raw()).digest()
+    assert signer.key_id == int.from_bytes(expected_id[:4], "big")
+
+
+def test_checkpointer_background_thread_signs_on_time(tmp_path: Path) -> None:
+    import threading
+    import time
+
+    signers, verifiers = _log_keys()
+    with Log.open(tmp_path / "log.db") as log:
+        c = Checkpointer(ORIGIN, log, log, signers, verifiers, CheckpointerPolicy(10_000, 20))
+        stop = threading.Event()
+        t = threading.Thread(target=c.run, args=(stop, 5), daemon=True)
+        t.start()
+        try:
+            log.append_many([b"x", b"y"])
+            deadline = time.monotonic() + 10
+            while not log.checkpoints() and time.monotonic() < deadline:
+                time.sleep(0.01)
+        finally:
+            stop.set()
+            t.join(timeout=10)
+        assert [cp.size for cp in log.checkpoints()] == [2]

@@ -9,6 +9,8 @@ from typing import Any
 
 import httpx
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from rsrp.ledger import (
     Checkpoint,
@@ -267,3 +269,58 @@ def test_policy_invalid_known_cosignature_fails_closed(tmp_path: Path) -> None:
     bad = type(note)(note.text, (*note.signatures[:-1], tampered)).to_bytes()
     with pytest.raises(SignatureInvalidError):
         verify_witnesses(bad, any_of(key))
+
+
+def test_witness_size_zero_needs_empty_root_422_after_signature(tmp_path: Path) -> None:
+    log = Log(entries(1))
+    w, _ = make_witness(tmp_path, log)
+    not_empty = base64.b64encode(bytes(range(32))).decode()
+    wrong = f"{ORIGIN}\n0\n{not_empty}\n"
+    with pytest.raises(InconsistentCheckpointError, match="empty-tree root"):
+        w.add_checkpoint(b"old 0\n\n" + sign_note(wrong, [log.signer]))
+    # The same body signed by an untrusted key is a 403 first (spec order).
+    other = Log(entries(1))
+    with pytest.raises(CheckpointSignatureError):
+        w.add_checkpoint(b"old 0\n\n" + sign_note(wrong, [other.signer]))
+    empty_root = base64.b64encode(hashlib.sha256(b"").digest()).decode()
+    empty = f"{ORIGIN}\n0\n{empty_root}\n"
+    assert w.add_checkpoint(b"old 0\n\n" + sign_note(empty, [log.signer]))
+
+
+def test_witness_old_size_above_checkpoint_is_400_even_when_conflicting(tmp_path: Path) -> None:
+    log = Log(entries(8))
+    w, _ = make_witness(tmp_path, log)
+    w.add_checkpoint(log.request(0))
+    smaller = MemoryTree.from_entries(entries(4))
+    with pytest.raises(RollbackError) as e:
+        w.add_checkpoint(format_add_checkpoint(AddCheckpointRequest(6, (), log.note(smaller))))
+    assert e.value.status == 400
+
+
+# --- model-based property: the witness accepts exactly the append-only extensions --------
+
+
+@settings(
+    max_examples=25, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+@given(st.lists(st.tuples(st.integers(0, 12), st.booleans()), min_size=1, max_size=8))
+def test_witness_model_property(tmp_path: Path, steps: list[tuple[int, bool]]) -> None:
+    log = Log(entries(0))
+    w, _ = make_witness(tmp_path, log, f"witness.example/p{abs(hash(tuple(steps))) % 10**9}")
+    cosigned: list[bytes] = []  # the entries behind the witness's latest cosigned checkpoint
+    for size, fork in steps:
+        history = [*cosigned[:size], *entries(max(0, size - len(cosigned)), b"n")][:size]
+        if fork and size:
+            history[size // 2] = b"forked"
+        tree = MemoryTree.from_entries(history)
+        old = len(cosigned)
+        proof = tuple(tree.consistency_proof(old, size)) if 0 < old < size else ()
+        req = format_add_checkpoint(AddCheckpointRequest(min(old, size), proof, log.note(tree)))
+        extends = size >= old and history[:old] == cosigned
+        try:
+            w.add_checkpoint(req)
+        except (RollbackError, ForkError, InconsistentCheckpointError, MalformedRequestError):
+            assert not extends, (size, fork, old)
+            continue
+        assert extends, (size, fork, old)
+        cosigned = history

@@ -4,9 +4,17 @@ from __future__ import annotations
 
 import typer
 
+from rsrp.cli import demo as demo_cmd
+from rsrp.cli import keys as keys_cmd
 from rsrp.cli import ledger as ledger_cmd
 from rsrp.cli import note as note_cmd
+from rsrp.cli import policy as policy_cmd
+from rsrp.cli import proof as proof_cmd
+from rsrp.cli import receipt as receipt_cmd
 from rsrp.cli import run as run_cmd
+from rsrp.cli import selftest as selftest_cmd
+from rsrp.cli import serve as serve_cmd
+from rsrp.cli import witness as witness_cmd
 from rsrp.cli._errors import exit_on_rsrp_error
 
 __all__ = ["app", "main"]
@@ -20,8 +28,16 @@ app = typer.Typer(
 )
 
 app.command("run", help="Run the main job on embedded defaults (see README).")(run_cmd.run)
+app.command("selftest", help="Run the crypto known-answer self-tests.")(selftest_cmd.selftest)
+app.add_typer(keys_cmd.app, name="keys")
+app.add_typer(policy_cmd.app, name="policy")
+app.add_typer(proof_cmd.app, name="proof")
 app.add_typer(note_cmd.app, name="note")
 app.add_typer(ledger_cmd.app, name="ledger")
+app.add_typer(witness_cmd.app, name="witness")
+app.add_typer(receipt_cmd.app, name="receipt")
+app.command("serve")(serve_cmd.serve)
+app.command("demo")(demo_cmd.demo)
 
 # Each stage's commands live in their own module and are mounted here.
 # (policy, keys, proof, ledger, note, witness, receipt, selftest, serve are added

@@ -12,7 +12,7 @@ from rsrp.errors import ConfigError
 from rsrp.ledger._note import MAX_NOTE_SIZE, open_note, sign_note
 from rsrp.ledger._note_registry import KEY_TYPES, generate_key, signer_from_skey, verifiers
 
-__all__ = ["app", "read_capped"]
+__all__ = ["app", "read_capped", "read_skeys"]
 
 app = typer.Typer(
     name="note",
@@ -33,7 +33,8 @@ def read_capped(path: Path, what: str, limit: int = MAX_NOTE_SIZE) -> bytes:
     return data
 
 
-def _skeys(files: list[Path]) -> list[str]:
+def read_skeys(files: list[Path]) -> list[str]:
+    """Every non-empty line of the skey files (one PRIVATE+KEY+... each)."""
     out: list[str] = []
     for f in files:
         lines = read_capped(f, "skey file", 65536).decode("utf-8", "replace").splitlines()
@@ -53,7 +54,7 @@ def sign(
     """Print the signed note: the text, an empty line, one signature line per key."""
     with exit_on_rsrp_error():
         text = read_capped(file, "note text")
-        signers = [signer_from_skey(s) for s in _skeys(skey_file)]
+        signers = [signer_from_skey(s) for s in read_skeys(skey_file)]
         try:
             body = text.decode("utf-8")
         except UnicodeDecodeError as e:

@@ -95,11 +95,13 @@ from rsrp.ledger._checkpoint import (
     open_checkpoint,
     parse_checkpoint,
 )
+from rsrp.ledger._checkpoint_audit import checkpoint_note_verifier
 from rsrp.ledger._checkpointer import (
     Checkpointer,
     CheckpointerPolicy,
     CheckpointStore,
     InconsistentTreeError,
+    LogView,
     TreeView,
 )
 from rsrp.ledger._cosignature import (
@@ -128,7 +130,24 @@ from rsrp.ledger._note_errors import (
     UnknownKeyError,
 )
 from rsrp.ledger._note_keys import Ed25519NoteSigner, Ed25519NoteVerifier
+from rsrp.ledger._note_keystore import KeyStoreCosigner, KeyStoreNoteSigner
 from rsrp.ledger._note_registry import generate_key, signer_from_skey, verifier_from_vkey
+from rsrp.ledger._receipt import NotCoveredError, VerifiedReceipt, build_receipt, verify_receipt
+from rsrp.ledger._receipt_format import (
+    MalformedReceiptError,
+    Receipt,
+    TlogProof,
+    parse_receipt,
+    parse_tlog_proof,
+)
+from rsrp.ledger._timestamp import (
+    TimestampError,
+    TimestampToken,
+    TimestampUnavailableError,
+    TimestampVerificationError,
+    request_timestamp,
+    verify_timestamp,
+)
 from rsrp.ledger._witness import AddCheckpointRequest, Witness
 from rsrp.ledger._witness_errors import (
     CheckpointSignatureError,
@@ -146,6 +165,7 @@ from rsrp.ledger._witness_http import (
     WitnessEndpoint,
     WitnessServer,
     collect_cosignatures,
+    publish_checkpoint,
     request_cosignatures,
 )
 from rsrp.ledger._witness_policy import Threshold, WitnessKey, all_of, any_of, verify_witnesses
@@ -166,10 +186,15 @@ __all__ += [
     "ForkError",
     "InconsistentCheckpointError",
     "InconsistentTreeError",
+    "KeyStoreCosigner",
+    "KeyStoreNoteSigner",
+    "LogView",
     "MalformedCheckpointError",
     "MalformedKeyError",
     "MalformedNoteError",
+    "MalformedReceiptError",
     "MalformedRequestError",
+    "NotCoveredError",
     "Note",
     "NoteError",
     "NoteSignature",
@@ -177,14 +202,21 @@ __all__ += [
     "NoteVerifier",
     "OldSizeConflictError",
     "OriginMismatchError",
+    "Receipt",
     "RollbackError",
     "SignatureInvalidError",
     "SignedCheckpoint",
     "Threshold",
+    "TimestampError",
+    "TimestampToken",
+    "TimestampUnavailableError",
+    "TimestampVerificationError",
+    "TlogProof",
     "TreeView",
     "UnknownKeyError",
     "UnknownLogError",
     "VerifiedNote",
+    "VerifiedReceipt",
     "Witness",
     "WitnessEndpoint",
     "WitnessError",
@@ -195,6 +227,8 @@ __all__ += [
     "WitnessUnavailableError",
     "all_of",
     "any_of",
+    "build_receipt",
+    "checkpoint_note_verifier",
     "collect_cosignatures",
     "cosignature_timestamp",
     "generate_key",
@@ -202,10 +236,16 @@ __all__ += [
     "open_note",
     "parse_checkpoint",
     "parse_note",
+    "parse_receipt",
+    "parse_tlog_proof",
+    "publish_checkpoint",
     "request_cosignatures",
+    "request_timestamp",
     "sign_note",
     "signer_from_skey",
     "verifier_from_vkey",
+    "verify_receipt",
+    "verify_timestamp",
     "verify_witnesses",
 ]
 # --- end ledger-notes exports --------------------------------------------------------

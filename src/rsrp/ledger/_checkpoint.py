@@ -16,6 +16,7 @@ from dataclasses import dataclass
 
 from rsrp.ledger._note import NoteVerifier, VerifiedNote, b64decode_strict, open_note
 from rsrp.ledger._note_errors import (
+    EmptyTreeRootError,
     MalformedCheckpointError,
     MalformedNoteError,
     OriginMismatchError,
@@ -37,7 +38,6 @@ EMPTY_ROOT = hashlib.sha256(b"").digest()
 MAX_TREE_SIZE = 2**64 - 1
 
 _DECIMAL = re.compile(r"[0-9]{1,20}")
-_MAX_ORIGIN = 255  # tlog-cosignature: log_origin<1..2^8-1>
 
 
 def parse_decimal(text: str, what: str, *, maximum: int = MAX_TREE_SIZE) -> int:
@@ -60,19 +60,16 @@ class Checkpoint:
     extensions: tuple[str, ...] = ()
 
     def __post_init__(self) -> None:
-        if (
-            not self.origin
-            or "\n" in self.origin
-            or len(self.origin.encode("utf-8")) > _MAX_ORIGIN
-            or any(ord(c) < 0x20 for c in self.origin)
-        ):
-            raise MalformedCheckpointError("origin must be one non-empty line of 1..255 bytes")
+        # No length limit here: tlog-checkpoint sets none (ML-DSA cosignatures need <= 255
+        # bytes and check it themselves); the note size cap bounds it.
+        if not self.origin or any(ord(c) < 0x20 for c in self.origin):
+            raise MalformedCheckpointError("origin must be one non-empty line")
         if not 0 <= self.size <= MAX_TREE_SIZE:
             raise MalformedCheckpointError(f"tree size {self.size} out of range")
         if len(self.root_hash) != 32:
             raise MalformedCheckpointError(f"root hash is {len(self.root_hash)} bytes, not 32")
         if self.size == 0 and self.root_hash != EMPTY_ROOT:
-            raise MalformedCheckpointError("a size-0 checkpoint must carry the empty-tree root")
+            raise EmptyTreeRootError("a size-0 checkpoint must carry the empty-tree root")
         for ext in self.extensions:
             if not ext or "\n" in ext or any(ord(c) < 0x20 for c in ext):
                 raise MalformedCheckpointError("extension lines must be non-empty single lines")

@@ -9,16 +9,20 @@ it refuses with :class:`InconsistentTreeError` and signs nothing.
 
 from __future__ import annotations
 
+import datetime as dt
+import logging
 import threading
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from typing import Protocol
+from typing import Protocol, cast
 
 from rsrp.errors import ConfigError, LedgerError
 from rsrp.ledger._checkpoint import Checkpoint, SignedCheckpoint, open_checkpoint
 from rsrp.ledger._errors import CheckpointError
+from rsrp.ledger._log import Log
 from rsrp.ledger._note import NoteSigner, NoteVerifier, sign_note
+from rsrp.ledger._storage import StoredCheckpoint
 from rsrp.ledger._verify import verify_consistency
 
 __all__ = [
@@ -26,8 +30,13 @@ __all__ = [
     "Checkpointer",
     "CheckpointerPolicy",
     "InconsistentTreeError",
+    "LogView",
+    "NoteBytesStore",
     "TreeView",
 ]
+
+
+_log = logging.getLogger(__name__)
 
 
 class InconsistentTreeError(CheckpointError):
@@ -46,11 +55,32 @@ class TreeView(Protocol):
 
 
 class CheckpointStore(Protocol):
-    """Where signed checkpoint notes are kept (ledger-core's checkpoints table)."""
+    """Where signed checkpoints are kept: ledger-core's :class:`rsrp.ledger.Log` API."""
+
+    def latest_checkpoint(self) -> StoredCheckpoint | None: ...
+
+    def store_checkpoint(
+        self,
+        size: int,
+        root: bytes,
+        note: bytes,
+        *,
+        timestamp_token: bytes | None = None,
+        cosignatures: bytes | None = None,
+        created_at: dt.datetime | None = None,
+    ) -> StoredCheckpoint: ...
+
+
+class NoteBytesStore(Protocol):
+    """The simpler store some callers wrap around a log: signed-note bytes only."""
 
     def latest_checkpoint(self) -> bytes | None: ...
 
     def store_checkpoint(self, size: int, note: bytes) -> None: ...
+
+
+class LogView(TreeView, CheckpointStore, Protocol):
+    """A log that is both its tree and its checkpoint store (as :class:`rsrp.ledger.Log`)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -72,6 +102,11 @@ def _monotonic_ms() -> int:
 class Checkpointer:
     """Signs checkpoints of one log (one origin, i.e. one jurisdiction) at a cadence.
 
+    ``tree`` is the log's tree and ``store`` its checkpoint store; with ledger-core's
+    :class:`rsrp.ledger.Log` pass the same object twice (the store then also keeps
+    the RFC 3161 token). A :class:`NoteBytesStore` keeps the note bytes only.
+    ``timestamper`` (optional) returns an RFC 3161 token for a checkpoint text, e.g.
+    ``lambda text: request_timestamp(url, text).encode().encode()``.
     ``signers`` are the log's note key (Ed25519, type 0x01) and its ML-DSA-44
     cosignature key (type 0x06); ``verifiers`` are their public halves, used to
     re-open the previous checkpoint so a tampered store is never trusted.
@@ -81,17 +116,19 @@ class Checkpointer:
         self,
         origin: str,
         tree: TreeView,
-        store: CheckpointStore,
+        store: CheckpointStore | NoteBytesStore,
         signers: Sequence[NoteSigner],
         verifiers: Sequence[NoteVerifier],
         policy: CheckpointerPolicy | None = None,
         clock_ms: Callable[[], int] = _monotonic_ms,
+        timestamper: Callable[[bytes], bytes] | None = None,
     ) -> None:
         if not signers or not verifiers:
             raise ConfigError("a checkpointer needs at least one signing key and its vkey")
         self.origin = origin
-        self.tree = tree
+        self.log = tree
         self.store = store
+        self.timestamper = timestamper
         self.signers = tuple(signers)
         self.verifiers = tuple(verifiers)
         self.policy = policy or CheckpointerPolicy()
@@ -102,20 +139,26 @@ class Checkpointer:
 
     def previous(self) -> SignedCheckpoint | None:
         """The last stored checkpoint, verified with the log's own keys."""
-        raw = self.store.latest_checkpoint()
-        if raw is None:
+        stored = self.store.latest_checkpoint()
+        if stored is None:
             return None
+        note = stored if isinstance(stored, bytes) else stored.note
         try:
-            return open_checkpoint(raw, self.origin, self.verifiers)
+            signed = open_checkpoint(note, self.origin, self.verifiers)
         except LedgerError as e:
             raise InconsistentTreeError(
                 f"the stored checkpoint does not verify with the log's keys: {e}"
             ) from e
+        if not isinstance(stored, bytes) and (
+            (signed.checkpoint.size, signed.checkpoint.root_hash) != (stored.size, stored.root)
+        ):
+            raise InconsistentTreeError("the stored checkpoint's note and its row disagree")
+        return signed
 
     def due(self) -> bool:
         """True when the cadence asks for a new checkpoint."""
         last = self._last.checkpoint.size if self._last else 0
-        new = self.tree.size - last
+        new = self.log.size - last
         if new <= 0:
             return False
         return new >= self.policy.every_entries or (
@@ -133,8 +176,8 @@ class Checkpointer:
         """
         with self._lock:
             prev = self.previous()
-            size = self.tree.size
-            root = self.tree.root(size)
+            size = self.log.size
+            root = self.log.root(size)
             if prev is not None:
                 self._check_consistent(prev.checkpoint, size, root)
                 if size == prev.checkpoint.size:
@@ -143,9 +186,30 @@ class Checkpointer:
             cp = Checkpoint(self.origin, size, root)
             note = sign_note(cp.body(), self.signers)
             signed = open_checkpoint(note, self.origin, self.verifiers)
-            self.store.store_checkpoint(size, note)
+            # The stamp covers the note text (see _timestamp); a TSA outage must not stop
+            # the log, so the token is optional here and attached when obtained.
+            self._store(cp, note)
             self._last, self._last_ms = signed, self.clock_ms()
             return signed
+
+    def _store(self, cp: Checkpoint, note: bytes) -> None:
+        if isinstance(self.store, Log):
+            self.store.store_checkpoint(
+                cp.size, cp.root_hash, note, timestamp_token=self._stamp(cp)
+            )
+        else:
+            if self.timestamper is not None:
+                _log.warning("a NoteBytesStore cannot keep the RFC 3161 token; not stamped")
+            cast("NoteBytesStore", self.store).store_checkpoint(cp.size, note)
+
+    def _stamp(self, cp: Checkpoint) -> bytes | None:
+        if self.timestamper is None:
+            return None
+        try:
+            return self.timestamper(cp.body_bytes())
+        except LedgerError as e:
+            _log.warning("checkpoint %d signed without a time-stamp: %s", cp.size, e)
+            return None
 
     def _check_consistent(self, prev: Checkpoint, size: int, root: bytes) -> None:
         if size < prev.size:
@@ -161,7 +225,7 @@ class Checkpointer:
         if prev.size == 0:
             return  # the empty tree is consistent with every tree
         try:
-            proof = self.tree.consistency_proof(prev.size, size)
+            proof = self.log.consistency_proof(prev.size, size)
             verify_consistency(prev.size, size, proof, prev.root_hash, root)
         except LedgerError as e:
             raise InconsistentTreeError(
@@ -169,6 +233,13 @@ class Checkpointer:
             ) from e
 
     def run(self, stop: threading.Event, poll_ms: int = 10) -> None:
-        """Sign on cadence until ``stop`` is set (for a background thread)."""
+        """Sign on cadence until ``stop`` is set (for a background thread).
+
+        Any failure stops the loop (fail closed: no more checkpoints) after logging it.
+        """
         while not stop.wait(poll_ms / 1000):
-            self.maybe_checkpoint()
+            try:
+                self.maybe_checkpoint()
+            except LedgerError:
+                _log.exception("checkpointer for %s stopped", self.origin)
+                raise

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import base64
 import binascii
+import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import Protocol, runtime_checkable
@@ -33,6 +34,7 @@ __all__ = [
     "open_note",
     "parse_note",
     "sign_note",
+    "split_header_block",
 ]
 
 #: Go's note.Open rejects more than 100 signature lines; the spec requires >= 16.
@@ -42,6 +44,7 @@ MAX_NOTE_SIZE = 1_000_000
 
 _SIG_PREFIX = "\u2014 "  # em dash U+2014, space
 _SIG_SPLIT = b"\n\n"
+_CONTROL = re.compile(rb"[\x00-\x09\x0b-\x1f]")
 
 # Go's unicode.IsSpace: Latin-1 spaces plus the Unicode White_Space property.
 _UNICODE_SPACES = frozenset(
@@ -73,6 +76,24 @@ def b64decode_strict(text: str, what: str = "base64") -> bytes:
     if base64.b64encode(raw).decode("ascii") != text:
         raise MalformedNoteError(f"{what} is not canonical base64")
     return raw
+
+
+def split_header_block(
+    data: bytes, what: str, limit: int, error: type[Exception] = MalformedNoteError
+) -> tuple[list[str], bytes]:
+    """Split ``ASCII lines, empty line, rest`` (tlog-witness requests, tlog-proofs, receipts).
+
+    Raises ``error`` on an oversized input, a missing empty line or non-ASCII header.
+    """
+    if len(data) > limit:
+        raise error(f"{what} is larger than {limit} bytes")
+    head, sep, rest = data.partition(_SIG_SPLIT)
+    if not sep:
+        raise error(f"{what} has no empty line after its header lines")
+    try:
+        return head.decode("ascii").split("\n"), rest
+    except UnicodeDecodeError as e:
+        raise error(f"{what} header lines must be ASCII") from e
 
 
 @dataclass(frozen=True, slots=True)
@@ -153,9 +174,11 @@ def _check_chars(data: bytes, max_size: int) -> str:
         text = data.decode("utf-8")
     except UnicodeDecodeError as e:
         raise MalformedNoteError("note is not valid UTF-8") from e
-    for c in text:
-        if ord(c) < 0x20 and c != "\n":
-            raise MalformedNoteError(f"note contains control character U+{ord(c):04X}")
+    # UTF-8 never encodes a code point below U+0020 inside a multi-byte sequence, so a
+    # byte scan finds exactly the forbidden characters.
+    bad = _CONTROL.search(data)
+    if bad is not None:
+        raise MalformedNoteError(f"note contains control character U+{bad.group()[0]:04X}")
     return text
 
 

@@ -11,6 +11,7 @@ from rsrp.ledger._errors import CheckpointError
 __all__ = [
     "AmbiguousKeyError",
     "CheckpointError",
+    "EmptyTreeRootError",
     "MalformedCheckpointError",
     "MalformedKeyError",
     "MalformedNoteError",
@@ -58,6 +59,10 @@ class SignatureInvalidError(NoteError):
 
 class MalformedCheckpointError(CheckpointError):
     """The note text is not a well-formed checkpoint body."""
+
+
+class EmptyTreeRootError(MalformedCheckpointError):
+    """A size-0 checkpoint whose root is not the empty-tree hash (RFC 6962 §2.1)."""
 
 
 class OriginMismatchError(CheckpointError):

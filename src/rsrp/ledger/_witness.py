@@ -15,7 +15,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
 from rsrp.errors import ConfigError, LedgerError
-from rsrp.ledger._checkpoint import EMPTY_ROOT, Checkpoint, parse_checkpoint, parse_decimal
+from rsrp.ledger._checkpoint import Checkpoint, parse_checkpoint, parse_decimal
 from rsrp.ledger._note import (
     MAX_NOTE_SIZE,
     Note,
@@ -26,8 +26,9 @@ from rsrp.ledger._note import (
     open_note,
     parse_note,
     sign_note,
+    split_header_block,
 )
-from rsrp.ledger._note_errors import NoteError
+from rsrp.ledger._note_errors import EmptyTreeRootError, NoteError
 from rsrp.ledger._verify import verify_consistency
 from rsrp.ledger._witness_errors import (
     CheckpointSignatureError,
@@ -70,15 +71,7 @@ def format_add_checkpoint(req: AddCheckpointRequest) -> bytes:
 
 def parse_add_checkpoint(body: bytes) -> AddCheckpointRequest:
     """Parse an add-checkpoint body strictly; any deviation is a 400."""
-    if len(body) > _MAX_REQUEST:
-        raise MalformedRequestError(f"request is larger than {_MAX_REQUEST} bytes")
-    head, sep, note = body.partition(b"\n\n")
-    if not sep:
-        raise MalformedRequestError("request has no empty line before the checkpoint")
-    try:
-        lines = head.decode("ascii").split("\n")
-    except UnicodeDecodeError as e:
-        raise MalformedRequestError("old size and proof lines must be ASCII") from e
+    lines, note = split_header_block(body, "request", _MAX_REQUEST, MalformedRequestError)
     first, proof_lines = lines[0], lines[1:]
     if not first.startswith("old "):
         raise MalformedRequestError("first line must be 'old <size>'")
@@ -119,19 +112,23 @@ class Witness:
     def _open(self, note: bytes) -> tuple[Checkpoint, Note]:
         try:
             parsed = parse_note(note)
-            cp = parse_checkpoint(parsed.text)
         except LedgerError as e:
-            # A size-0 checkpoint with a wrong root is its own status (422).
-            if "empty-tree root" in str(e):
-                raise InconsistentCheckpointError(str(e)) from e
-            raise MalformedRequestError(f"checkpoint is malformed: {e}") from e
-        verifiers = self.logs.get(cp.origin)
+            raise MalformedRequestError(f"checkpoint note is malformed: {e}") from e
+        # Spec order: unknown origin (404), then the log signature (403), then content.
+        origin = parsed.text.split("\n", 1)[0]
+        verifiers = self.logs.get(origin)
         if verifiers is None:
-            raise UnknownLogError(f"unknown log origin {cp.origin!r}")
+            raise UnknownLogError(f"unknown log origin {origin!r}")
         try:
             open_note(note, verifiers)
         except NoteError as e:
             raise CheckpointSignatureError(f"checkpoint signature: {e}") from e
+        try:
+            cp = parse_checkpoint(parsed.text)
+        except EmptyTreeRootError as e:
+            raise InconsistentCheckpointError(str(e)) from e  # tlog-witness: 422
+        except LedgerError as e:
+            raise MalformedRequestError(f"checkpoint is malformed: {e}") from e
         return cp, parsed
 
     def cosign(self, req: AddCheckpointRequest, raw: bytes = b"") -> tuple[NoteSignature, ...]:
@@ -153,20 +150,23 @@ class Witness:
 
     def _check(self, req: AddCheckpointRequest, cp: Checkpoint, cur: WitnessRecord | None) -> None:
         latest = cur.size if cur else 0
-        if cur is not None and cp.size < cur.size:
-            raise RollbackError(
-                f"rollback: checkpoint size {cp.size} < cosigned size {cur.size}",
-                cur.size,
-                status=409 if req.old_size != latest else 400,
-            )
-        if req.old_size > cp.size:
+        rollback = cur is not None and cp.size < cur.size
+        if req.old_size > cp.size:  # tlog-witness: 400 comes before the 409 check
+            if rollback:
+                raise RollbackError(
+                    f"rollback: checkpoint size {cp.size} < cosigned size {latest}",
+                    latest,
+                    status=400,
+                )
             raise MalformedRequestError(f"old size {req.old_size} > checkpoint size {cp.size}")
+        if rollback:  # old <= size < latest, so old != latest: the 409 case
+            raise RollbackError(
+                f"rollback: checkpoint size {cp.size} < cosigned size {latest}", latest
+            )
         if req.old_size != latest:
             raise OldSizeConflictError(
                 f"old size {req.old_size} is not the latest cosigned size {latest}", latest
             )
-        if cp.size == 0 and cp.root_hash != EMPTY_ROOT:  # also refused by Checkpoint itself
-            raise InconsistentCheckpointError("size-0 checkpoint without the empty-tree root")
         if req.old_size == 0:
             if req.proof:
                 raise InconsistentCheckpointError("old size 0 requires an empty consistency proof")

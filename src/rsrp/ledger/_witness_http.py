@@ -20,6 +20,7 @@ import httpx
 
 from rsrp.errors import LedgerError
 from rsrp.ledger._checkpoint import parse_checkpoint, parse_decimal
+from rsrp.ledger._log import Log
 from rsrp.ledger._note import Note, NoteSignature, NoteVerifier, open_note, parse_note
 from rsrp.ledger._witness import AddCheckpointRequest, Witness, format_add_checkpoint
 from rsrp.ledger._witness_errors import OldSizeConflictError, WitnessError, WitnessUnavailableError
@@ -28,6 +29,7 @@ __all__ = [
     "WitnessEndpoint",
     "WitnessServer",
     "collect_cosignatures",
+    "publish_checkpoint",
     "request_cosignatures",
 ]
 
@@ -213,3 +215,42 @@ def collect_cosignatures(
                 known_sizes[ep.url] = size
             sigs.extend(s for s in got if s not in sigs)
     return Note(note.text, tuple(sigs)).to_bytes(), failures
+
+
+def publish_checkpoint(
+    log: Log,
+    size: int,
+    endpoints: Sequence[WitnessEndpoint],
+    *,
+    known_sizes: dict[str, int] | None = None,
+) -> tuple[bytes, dict[str, WitnessError]]:
+    """Collect cosignatures on the stored checkpoint at ``size`` and store them with it.
+
+    Returns the published note (log signatures then every witness's verified lines)
+    and the witnesses that failed; consistency proofs come from the log itself.
+    """
+    stored = log.checkpoint_at(size)
+    if stored is None:
+        raise WitnessError(f"no stored checkpoint at size {size}", status=404)
+    published, failures = collect_cosignatures(
+        stored.note,
+        endpoints,
+        lambda old: log.consistency_proof(old, size),
+        known_sizes=known_sizes,
+    )
+    # Note.to_bytes keeps the stored note's own lines first, so the rest is new lines only.
+    if not published.startswith(stored.note):
+        raise WitnessError("internal: published note does not extend the stored note", status=500)
+    fresh = published[len(stored.note) :]
+    if fresh:
+        # One line per witness key: a fresh cosignature replaces an older one.
+        text = parse_note(stored.note).text.encode("utf-8") + b"\n"
+        lines = {
+            (s.name, s.key_id): s
+            for chunk in (stored.cosignatures, fresh)
+            if chunk
+            for s in parse_note(text + chunk).signatures
+        }
+        merged = "".join(s.line() for s in lines.values()).encode("utf-8")
+        log.update_checkpoint(size, cosignatures=merged)
+    return published, failures

@@ -1,0 +1,44 @@
+"""``create_app(settings)``: the FastAPI application (no import-time singletons)."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+from fastapi import FastAPI
+
+import rsrp
+from rsrp.api._http import BodyLimitMiddleware, install_error_handlers
+from rsrp.api._service import build_service
+from rsrp.api._settings import Settings
+from rsrp.api._stages import Stages
+from rsrp.api.routes import admin, approvals, decisions, health, incidents, ledger
+
+__all__ = ["create_app"]
+
+
+def create_app(settings: Settings, stages: Stages | None = None) -> FastAPI:
+    """Build the service. ``stages`` defaults to the real policy/proof/ledger wiring."""
+    if stages is None:
+        from rsrp.api._wiring import build_stages
+
+        stages = build_stages(settings)
+    service = build_service(settings, stages)
+
+    @asynccontextmanager
+    async def lifespan(_: FastAPI) -> AsyncIterator[None]:
+        yield
+        service.close()
+
+    app = FastAPI(
+        title="rsrp decision service",
+        version=rsrp.__version__,
+        description="Provable zero-trust access decisions: every answer is in the ledger.",
+        lifespan=lifespan,
+    )
+    app.state.service = service
+    install_error_handlers(app)
+    for module in (decisions, approvals, ledger, incidents, admin, health):
+        app.include_router(module.router)
+    app.add_middleware(BodyLimitMiddleware, limit=settings.limits.max_body_bytes)
+    return app

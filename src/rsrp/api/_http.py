@@ -1,0 +1,166 @@
+"""HTTP hygiene: request-size limit middleware and problem+json error handlers.
+
+No response ever carries a stack trace, an exception repr or a file path: the
+handlers map our errors to a fixed title and our own message, and everything
+else to a generic 500 with the request's correlation id.
+"""
+
+from __future__ import annotations
+
+import logging
+import uuid
+from collections.abc import Awaitable, Callable, MutableMapping
+from http import HTTPStatus
+from typing import Any
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+from rsrp.api._approvals import ApprovalConflictError, ApprovalNotFoundError, SelfApprovalError
+from rsrp.api._auth import AuthError, RateLimitedError
+from rsrp.api._pipeline import StageUnavailableError
+from rsrp.context import ContextDataError, UnknownAgentError
+from rsrp.errors import RsrpError
+
+__all__ = ["BodyLimitMiddleware", "install_error_handlers", "problem"]
+
+log = logging.getLogger("rsrp.api")
+
+Scope = MutableMapping[str, Any]
+Receive = Callable[[], Awaitable[MutableMapping[str, Any]]]
+Send = Callable[[MutableMapping[str, Any]], Awaitable[None]]
+
+
+def problem(status: int, title: str, detail: str, **extra: Any) -> JSONResponse:
+    """An RFC 9457 problem document."""
+    body = {"type": "about:blank", "title": title, "status": status, "detail": detail, **extra}
+    headers = {}
+    if "retry_after" in extra:
+        headers["Retry-After"] = str(max(1, int(extra["retry_after"] + 0.999)))
+    return JSONResponse(
+        body, status_code=status, media_type="application/problem+json", headers=headers
+    )
+
+
+class _BodyTooLargeError(Exception):
+    pass
+
+
+class BodyLimitMiddleware:
+    """Refuse bodies over ``limit`` bytes (413) by header and while streaming."""
+
+    def __init__(self, app: Callable[[Scope, Receive, Send], Awaitable[None]], limit: int) -> None:
+        self.app = app
+        self.limit = limit
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        for name, value in scope.get("headers", ()):
+            if name == b"content-length" and (not value.isdigit() or int(value) > self.limit):
+                await _send_413(send, self.limit)
+                return
+        seen = 0
+        started = False
+
+        async def limited_receive() -> MutableMapping[str, Any]:
+            nonlocal seen
+            message = await receive()
+            if message["type"] == "http.request":
+                seen += len(message.get("body", b""))
+                if seen > self.limit:
+                    raise _BodyTooLargeError
+            return message
+
+        async def tracking_send(message: MutableMapping[str, Any]) -> None:
+            nonlocal started
+            if message["type"] == "http.response.start":
+                started = True
+            await send(message)
+
+        try:
+            await self.app(scope, limited_receive, tracking_send)
+        except _BodyTooLargeError:
+            if not started:
+                await _send_413(send, self.limit)
+
+
+async def _send_413(send: Send, limit: int) -> None:
+    resp = problem(413, "Payload Too Large", f"request body larger than {limit} bytes")
+    await send({"type": "http.response.start", "status": 413, "headers": resp.raw_headers})
+    await send({"type": "http.response.body", "body": resp.body})
+
+
+def _validation_detail(exc: RequestValidationError) -> list[dict[str, Any]]:
+    # loc/msg/type only: never echo the (possibly hostile, possibly huge) input.
+    return [
+        {
+            "loc": [str(p) for p in err.get("loc", ())],
+            "msg": str(err.get("msg", ""))[:300],
+            "type": err.get("type"),
+        }
+        for err in exc.errors()[:50]
+    ]
+
+
+def install_error_handlers(app: FastAPI) -> None:
+    async def on_validation(_: Request, exc: Exception) -> JSONResponse:
+        assert isinstance(exc, RequestValidationError)
+        return problem(
+            422,
+            "Invalid request",
+            "the request does not match the schema",
+            errors=_validation_detail(exc),
+        )
+
+    async def on_http(_: Request, exc: Exception) -> JSONResponse:
+        assert isinstance(exc, StarletteHTTPException)
+        detail = exc.detail if isinstance(exc.detail, str) else "request refused"
+        resp = problem(exc.status_code, _title(exc.status_code), detail)
+        if exc.headers:
+            resp.headers.update(exc.headers)
+        return resp
+
+    async def on_rsrp(_: Request, exc: Exception) -> JSONResponse:
+        assert isinstance(exc, RsrpError)
+        if isinstance(exc, AuthError):
+            resp = problem(401, "Unauthorized", str(exc))
+            resp.headers["WWW-Authenticate"] = 'Bearer realm="rsrp"'
+            return resp
+        if isinstance(exc, RateLimitedError):
+            return problem(429, "Too Many Requests", str(exc), retry_after=exc.retry_after)
+        if isinstance(exc, ApprovalNotFoundError | UnknownAgentError):
+            return problem(404, "Not Found", str(exc))
+        if isinstance(exc, ApprovalConflictError):
+            return problem(409, "Conflict", str(exc))
+        if isinstance(exc, SelfApprovalError):
+            return problem(403, "Forbidden", str(exc))
+        if isinstance(exc, ContextDataError):
+            return problem(422, "Invalid request", str(exc))
+        if isinstance(exc, StageUnavailableError):
+            return problem(
+                503, "Service Unavailable", str(exc), decision="BLOCK", code="STAGE_UNAVAILABLE",
+                request_id=exc.request_id,
+            )  # fmt: skip
+        log.warning("unmapped rsrp error: %s", type(exc).__name__)
+        return problem(500, "Internal Server Error", "the request failed", code=type(exc).__name__)
+
+    async def on_any(_: Request, exc: Exception) -> JSONResponse:
+        error_id = str(uuid.uuid4())
+        log.exception("unhandled error %s", error_id, exc_info=exc)
+        return problem(500, "Internal Server Error", "internal error", error_id=error_id)
+
+    app.add_exception_handler(RequestValidationError, on_validation)
+    app.add_exception_handler(StarletteHTTPException, on_http)
+    app.add_exception_handler(RsrpError, on_rsrp)
+    app.add_exception_handler(Exception, on_any)
+
+
+def _title(status: int) -> str:
+    try:
+        return HTTPStatus(status).phrase
+    except ValueError:
+        return "Error"

@@ -1,0 +1,79 @@
+"""Everything one app instance holds, built once by ``create_app`` (no globals)."""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+
+from rsrp.api._approvals import Approvals
+from rsrp.api._auth import Authenticator, RateLimiter
+from rsrp.api._metrics import Metrics
+from rsrp.api._oidc import OidcConfig, OidcVerifier
+from rsrp.api._pipeline import Pipeline
+from rsrp.api._settings import Settings
+from rsrp.api._stages import Stages
+from rsrp.api._store import ServiceStore
+from rsrp.context import ContextBuilder, Database, EventLog, Registry, load_directory
+
+__all__ = ["Service", "build_service"]
+
+
+@dataclass(frozen=True, slots=True)
+class Service:
+    settings: Settings
+    db: Database
+    registry: Registry
+    store: ServiceStore
+    stages: Stages
+    pipeline: Pipeline
+    approvals: Approvals
+    auth: Authenticator
+    limiter: RateLimiter
+    metrics: Metrics
+
+    def close(self) -> None:
+        self.stages.ledger.close()
+        self.db.close()
+
+
+def build_service(settings: Settings, stages: Stages) -> Service:
+    db = Database(settings.database.url)
+    registry = Registry(db)
+    if settings.context.directory is not None:
+        registry.import_data(load_directory(settings.context.directory))
+    events = EventLog(db)
+    store = ServiceStore(db)
+    metrics = Metrics()
+    pipeline = Pipeline(
+        stages,
+        ContextBuilder(registry, events),
+        store,
+        metrics,
+        approval_timeout=dt.timedelta(seconds=settings.approvals.timeout_s),
+    )
+    oidc = None
+    if (o := settings.auth.oidc) is not None:
+        oidc = OidcVerifier(
+            OidcConfig(
+                issuer=o.issuer,
+                audience=o.audience,
+                jwks=o.jwks,
+                algorithms=o.algorithms,
+                principal_claim=o.principal_claim,
+                role_map=dict(o.role_map),
+                min_refresh_s=o.jwks_min_refresh_s,
+            )
+        )
+    principals = {p: [str(r) for r in rs] for p, rs in settings.auth.principals.items()}
+    return Service(
+        settings=settings,
+        db=db,
+        registry=registry,
+        store=store,
+        stages=stages,
+        pipeline=pipeline,
+        approvals=Approvals(pipeline),
+        auth=Authenticator(registry, principals, oidc),
+        limiter=RateLimiter(settings.limits.rate_per_second, settings.limits.burst),
+        metrics=metrics,
+    )

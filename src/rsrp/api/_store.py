@@ -1,0 +1,220 @@
+"""The service's own tables: decisions (id → ledger index), approvals, incidents."""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+
+from rsrp.context import Database
+from rsrp.context._db import Tx
+
+__all__ = ["ApprovalRow", "DecisionRow", "IncidentRow", "ServiceStore"]
+
+_EPOCH = dt.datetime(1970, 1, 1, tzinfo=dt.UTC)
+
+
+def _us(at: dt.datetime) -> int:
+    return int((at - _EPOCH) / dt.timedelta(microseconds=1))
+
+
+def _dt(us: int) -> dt.datetime:
+    return _EPOCH + dt.timedelta(microseconds=int(us))
+
+
+_SERIAL = {"sqlite": "INTEGER PRIMARY KEY AUTOINCREMENT", "postgresql": "BIGSERIAL PRIMARY KEY"}
+
+
+def _schema(dialect: str) -> tuple[str, ...]:
+    return (
+        "CREATE TABLE IF NOT EXISTS svc_decisions (request_id TEXT PRIMARY KEY,"
+        " ledger_index BIGINT NOT NULL, agent_id TEXT NOT NULL, mission_id TEXT,"
+        " outcome SMALLINT NOT NULL, code TEXT NOT NULL, message TEXT NOT NULL,"
+        " at BIGINT NOT NULL, kind TEXT NOT NULL, parent TEXT)",
+        "CREATE INDEX IF NOT EXISTS svc_decisions_index ON svc_decisions (ledger_index)",
+        "CREATE TABLE IF NOT EXISTS svc_approvals (decision_id TEXT PRIMARY KEY,"
+        " agent_id TEXT NOT NULL, created_at BIGINT NOT NULL, expires_at BIGINT NOT NULL,"
+        " status TEXT NOT NULL, resolved_by TEXT, resolution_id TEXT, reason TEXT)",
+        "CREATE INDEX IF NOT EXISTS svc_approvals_status ON svc_approvals (status, expires_at)",
+        f"CREATE TABLE IF NOT EXISTS svc_incidents (id {_SERIAL[dialect]}, at BIGINT NOT NULL,"
+        " request_id TEXT NOT NULL, principal TEXT NOT NULL, stage TEXT NOT NULL,"
+        " code TEXT NOT NULL, detail TEXT NOT NULL)",
+    )
+
+
+@dataclass(frozen=True, slots=True)
+class DecisionRow:
+    request_id: str
+    ledger_index: int
+    agent_id: str
+    mission_id: str | None
+    outcome: int
+    code: str
+    message: str
+    at: dt.datetime
+    kind: str
+    parent: str | None
+
+
+@dataclass(frozen=True, slots=True)
+class ApprovalRow:
+    decision_id: str
+    agent_id: str
+    created_at: dt.datetime
+    expires_at: dt.datetime
+    status: str
+    resolved_by: str | None
+    resolution_id: str | None
+
+
+@dataclass(frozen=True, slots=True)
+class IncidentRow:
+    id: int
+    at: dt.datetime
+    request_id: str
+    principal: str
+    stage: str
+    code: str
+    detail: str
+
+
+class ServiceStore:
+    def __init__(self, db: Database) -> None:
+        self.db = db
+        with db.transaction(write=True) as tx:
+            for stmt in _schema(db.dialect):
+                tx.execute(stmt)
+
+    @staticmethod
+    def _put_decision(tx: Tx, row: DecisionRow) -> None:
+        tx.execute(
+            "INSERT INTO svc_decisions (request_id, ledger_index, agent_id, mission_id, outcome,"
+            " code, message, at, kind, parent) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            (
+                row.request_id, row.ledger_index, row.agent_id, row.mission_id, row.outcome,
+                row.code, row.message, _us(row.at), row.kind, row.parent,
+            ),
+        )  # fmt: skip
+
+    def record(self, row: DecisionRow, approval_expires: dt.datetime | None = None) -> None:
+        """Store a logged decision (and open its approval) in one transaction."""
+        with self.db.transaction(write=True) as tx:
+            self._put_decision(tx, row)
+            if approval_expires is not None:
+                tx.execute(
+                    "INSERT INTO svc_approvals (decision_id, agent_id, created_at, expires_at,"
+                    " status) VALUES (?, ?, ?, ?, 'PENDING')",
+                    (row.request_id, row.agent_id, _us(row.at), _us(approval_expires)),
+                )
+
+    def record_many(self, rows: list[tuple[DecisionRow, dt.datetime | None]]) -> None:
+        with self.db.transaction(write=True) as tx:
+            for row, expires in rows:
+                self._put_decision(tx, row)
+                if expires is not None:
+                    tx.execute(
+                        "INSERT INTO svc_approvals (decision_id, agent_id, created_at,"
+                        " expires_at, status) VALUES (?, ?, ?, ?, 'PENDING')",
+                        (row.request_id, row.agent_id, _us(row.at), _us(expires)),
+                    )
+
+    def decision(self, request_id: str) -> DecisionRow | None:
+        with self.db.transaction() as tx:
+            rows = tx.execute(
+                "SELECT request_id, ledger_index, agent_id, mission_id, outcome, code, message,"
+                " at, kind, parent FROM svc_decisions WHERE request_id = ?",
+                (request_id,),
+            )
+        if not rows:
+            return None
+        r = rows[0]
+        return DecisionRow(
+            r[0], int(r[1]), r[2], r[3], int(r[4]), r[5], r[6], _dt(r[7]), r[8], r[9]
+        )
+
+    def count_decisions(self) -> int:
+        with self.db.transaction() as tx:
+            return int(tx.execute("SELECT COUNT(*) FROM svc_decisions")[0][0])
+
+    def expire_approvals(self, now: dt.datetime) -> int:
+        with self.db.transaction(write=True) as tx:
+            n = tx.execute(
+                "SELECT COUNT(*) FROM svc_approvals WHERE status = 'PENDING' AND expires_at <= ?",
+                (_us(now),),
+            )
+            tx.execute(
+                "UPDATE svc_approvals SET status = 'EXPIRED'"
+                " WHERE status = 'PENDING' AND expires_at <= ?",
+                (_us(now),),
+            )
+        return int(n[0][0])
+
+    def approvals(self, status: str | None, limit: int) -> list[ApprovalRow]:
+        sql = (
+            "SELECT decision_id, agent_id, created_at, expires_at, status, resolved_by,"
+            " resolution_id FROM svc_approvals"
+        )
+        params: tuple[str | int, ...] = ()
+        if status is not None:
+            sql += " WHERE status = ?"
+            params = (status,)
+        with self.db.transaction() as tx:
+            rows = tx.execute(sql + " ORDER BY created_at LIMIT ?", (*params, limit))
+        return [ApprovalRow(r[0], r[1], _dt(r[2]), _dt(r[3]), r[4], r[5], r[6]) for r in rows]
+
+    def approval(self, decision_id: str) -> ApprovalRow | None:
+        with self.db.transaction() as tx:
+            rows = tx.execute(
+                "SELECT decision_id, agent_id, created_at, expires_at, status, resolved_by,"
+                " resolution_id FROM svc_approvals WHERE decision_id = ?",
+                (decision_id,),
+            )
+        if not rows:
+            return None
+        r = rows[0]
+        return ApprovalRow(r[0], r[1], _dt(r[2]), _dt(r[3]), r[4], r[5], r[6])
+
+    def claim_approval(self, decision_id: str, supervisor: str, now: dt.datetime) -> bool:
+        """PENDING → RESOLVING for one supervisor; False if not pending or expired."""
+        with self.db.transaction(write=True) as tx:
+            rows = tx.execute(
+                "SELECT status, expires_at FROM svc_approvals WHERE decision_id = ?",
+                (decision_id,),
+            )
+            if not rows or rows[0][0] != "PENDING" or int(rows[0][1]) <= _us(now):
+                return False
+            tx.execute(
+                "UPDATE svc_approvals SET status = 'RESOLVING', resolved_by = ?"
+                " WHERE decision_id = ? AND status = 'PENDING'",
+                (supervisor, decision_id),
+            )
+        return True
+
+    def finish_approval(
+        self, decision_id: str, status: str, resolution: DecisionRow, reason: str
+    ) -> None:
+        with self.db.transaction(write=True) as tx:
+            self._put_decision(tx, resolution)
+            tx.execute(
+                "UPDATE svc_approvals SET status = ?, resolution_id = ?, reason = ?"
+                " WHERE decision_id = ? AND status = 'RESOLVING'",
+                (status, resolution.request_id, reason, decision_id),
+            )
+
+    def add_incident(
+        self, at: dt.datetime, request_id: str, principal: str, stage: str, code: str, detail: str
+    ) -> None:
+        with self.db.transaction(write=True) as tx:
+            tx.execute(
+                "INSERT INTO svc_incidents (at, request_id, principal, stage, code, detail)"
+                " VALUES (?, ?, ?, ?, ?, ?)",
+                (_us(at), request_id, principal[:256], stage, code, detail[:1000]),
+            )
+
+    def incidents(self, since_id: int, limit: int) -> list[IncidentRow]:
+        with self.db.transaction() as tx:
+            rows = tx.execute(
+                "SELECT id, at, request_id, principal, stage, code, detail FROM svc_incidents"
+                " WHERE id > ? ORDER BY id LIMIT ?",
+                (since_id, limit),
+            )
+        return [IncidentRow(int(r[0]), _dt(r[1]), r[2], r[3], r[4], r[5], r[6]) for r in rows]

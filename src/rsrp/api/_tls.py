@@ -1,0 +1,144 @@
+"""mTLS under uvicorn: hand the verified client certificate to the ASGI app.
+
+No ASGI server passes the peer certificate to the application, so these
+subclasses of uvicorn's HTTP protocols read it from the TLS transport in
+``connection_made`` (after the handshake: with ``ssl.CERT_REQUIRED`` the chain
+is already verified against the configured CA) and put it into
+``scope["extensions"]["tls"]`` as the ASGI TLS extension describes
+(``client_cert_chain`` PEM list, ``client_cert_name`` RFC 4514 subject), plus
+the principal the certificate names, computed once per connection.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import ssl
+from collections.abc import Awaitable, Callable, MutableMapping
+from dataclasses import dataclass
+from typing import Any
+
+from cryptography import x509
+from cryptography.hazmat.primitives import hashes
+from cryptography.x509.oid import NameOID
+from uvicorn.protocols.http.h11_impl import H11Protocol
+from uvicorn.protocols.http.httptools_impl import HttpToolsProtocol
+
+from rsrp.api.devpki import AGENT_URI_PREFIX
+
+__all__ = [
+    "TLS_PEER_KEY",
+    "MtlsH11Protocol",
+    "MtlsHttpToolsProtocol",
+    "PeerCertificate",
+    "peer_from_der",
+]
+
+#: Key of our parsed peer inside the ASGI ``tls`` extension.
+TLS_PEER_KEY = "rsrp_peer"
+
+Scope = MutableMapping[str, Any]
+ASGIApp = Callable[
+    [Scope, Callable[[], Awaitable[Any]], Callable[[Any], Awaitable[None]]], Awaitable[None]
+]
+
+
+@dataclass(frozen=True, slots=True)
+class PeerCertificate:
+    """The verified client certificate, reduced to what authorisation needs."""
+
+    principal: str
+    subject: str
+    fingerprint_sha256: str
+
+
+def _principal(cert: x509.Certificate) -> str | None:
+    """URI SAN ``urn:rsrp:agent:ID`` or ``spiffe://domain/.../ID`` first, then the subject CN."""
+    try:
+        san = cert.extensions.get_extension_for_class(x509.SubjectAlternativeName).value
+        uris = san.get_values_for_type(x509.UniformResourceIdentifier)
+    except x509.ExtensionNotFound:
+        uris = []
+    for uri in uris:
+        if uri.startswith(AGENT_URI_PREFIX) and len(uri) > len(AGENT_URI_PREFIX):
+            return uri[len(AGENT_URI_PREFIX) :]
+        if uri.startswith("spiffe://"):
+            tail = uri[len("spiffe://") :].split("/")
+            if len(tail) >= 2 and tail[-1]:
+                return tail[-1]
+    cns = cert.subject.get_attributes_for_oid(NameOID.COMMON_NAME)
+    if cns and isinstance(cns[0].value, str) and cns[0].value:
+        return cns[0].value
+    return None
+
+
+def peer_from_der(der: bytes) -> PeerCertificate | None:
+    """Parse a DER client certificate; None when it names no principal."""
+    cert = x509.load_der_x509_certificate(der)
+    principal = _principal(cert)
+    if principal is None:
+        return None
+    return PeerCertificate(
+        principal=principal,
+        subject=cert.subject.rfc4514_string(),
+        fingerprint_sha256=cert.fingerprint(hashes.SHA256()).hex(),
+    )
+
+
+def _tls_extension(transport: asyncio.BaseTransport) -> dict[str, Any] | None:
+    ssl_object = transport.get_extra_info("ssl_object")
+    if not isinstance(ssl_object, ssl.SSLObject):
+        return None
+    der = ssl_object.getpeercert(binary_form=True)
+    cipher = ssl_object.cipher()
+    ext: dict[str, Any] = {
+        "server_cert": None,
+        "client_cert_chain": [],
+        "client_cert_name": None,
+        "client_cert_error": None,
+        "tls_version": ssl_object.version(),
+        "cipher_suite": cipher[0] if cipher else None,
+        TLS_PEER_KEY: None,
+    }
+    if der:
+        ext["client_cert_chain"] = [ssl.DER_cert_to_PEM_cert(der)]
+        try:
+            peer = peer_from_der(der)
+        except ValueError:
+            peer = None
+            ext["client_cert_error"] = "unparsable client certificate"
+        if peer is not None:
+            ext["client_cert_name"] = peer.subject
+            ext[TLS_PEER_KEY] = peer
+    return ext
+
+
+def _with_tls(app: ASGIApp, ext: dict[str, Any]) -> ASGIApp:
+    async def wrapped(
+        scope: Scope, receive: Callable[[], Awaitable[Any]], send: Callable[[Any], Awaitable[None]]
+    ) -> None:
+        extensions = scope.get("extensions") or {}
+        # Always overwrite: nothing upstream may inject a peer.
+        scope["extensions"] = {**extensions, "tls": ext}
+        await app(scope, receive, send)
+
+    return wrapped
+
+
+class MtlsHttpToolsProtocol(HttpToolsProtocol):
+    """httptools protocol that exposes the verified client certificate to the app."""
+
+    def connection_made(self, transport: asyncio.Transport) -> None:  # type: ignore[override]
+        super().connection_made(transport)
+        ext = _tls_extension(transport)
+        if ext is not None:
+            self.app = _with_tls(self.app, ext)
+
+
+class MtlsH11Protocol(H11Protocol):
+    """h11 protocol that exposes the verified client certificate to the app."""
+
+    def connection_made(self, transport: asyncio.Transport) -> None:  # type: ignore[override]
+        super().connection_made(transport)
+        ext = _tls_extension(transport)
+        if ext is not None:
+            self.app = _with_tls(self.app, ext)

@@ -1,0 +1,126 @@
+"""Wire the real policy engine, proof recipe, key store and ledger into the stages."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Mapping, Sequence
+from concurrent.futures import ThreadPoolExecutor
+
+from cryptography.hazmat.primitives.asymmetric import ed25519
+from cryptography.hazmat.primitives.serialization import load_der_public_key
+
+from rsrp.api._ledger_stage import KeyStoreNoteSigner, LogLedger
+from rsrp.api._settings import Settings
+from rsrp.api._stages import Stages
+from rsrp.errors import ConfigError, RsrpError
+from rsrp.keys import KeyState, Purpose, open_store
+from rsrp.keys.signer import Signer
+from rsrp.ledger import Log
+from rsrp.policy import Engine
+from rsrp.policy.decision import Decision
+from rsrp.proof import sign_decision
+
+#: The composite signature V2 envelopes use (rsrp.keys.signer naming).
+COMPOSITE_ALGORITHM = "mldsa65-ecdsa-p384-sha512"
+
+__all__ = ["EnginePolicy", "EnvelopeProof", "build_stages", "open_keys"]
+
+
+class EnginePolicy:
+    """The compiled bundle as the pipeline's policy stage."""
+
+    def __init__(self, engine: Engine) -> None:
+        self.engine = engine
+        b = engine.bundle
+        self.bundle_id, self.bundle_version, self.jurisdiction = b.id, b.version, b.jurisdiction
+        self.policy_hash, self.bytecode_hash = engine.policy_hash, engine.bytecode_hash
+
+    def decide(self, data: Mapping[str, object], *, now: dt.datetime) -> Decision:
+        return self.engine.decide(data, now)
+
+
+class EnvelopeProof:
+    """V2 envelopes: ``batch`` (the checkpoint signs) or ``per-decision`` (composite)."""
+
+    def __init__(self, signer: Signer, mode: str, workers: int = 2) -> None:
+        if mode not in ("batch", "per-decision"):
+            raise ConfigError(f"keys.signing_mode {mode!r}: want batch or per-decision")
+        self.signer = signer
+        self.mode = mode
+        self._pool = (
+            ThreadPoolExecutor(workers, thread_name_prefix="rsrp-sign") if mode != "batch" else None
+        )
+
+    def seal(self, decision: Decision, *, request_id: str, state_hash: bytes) -> bytes:
+        env = sign_decision(
+            decision,
+            self.signer,
+            request_id=request_id,
+            state_hash=state_hash,
+            mode=self.mode,  # type: ignore[arg-type]
+        )
+        return env.to_bytes()
+
+    def seal_many(self, items: Sequence[tuple[Decision, str, bytes]]) -> list[bytes]:
+        if self._pool is None:
+            return [self.seal(d, request_id=r, state_hash=s) for d, r, s in items]
+        return list(
+            self._pool.map(lambda it: self.seal(it[0], request_id=it[1], state_hash=it[2]), items)
+        )
+
+    def selftest(self) -> None:
+        self.signer.sign(b"rsrp-readiness-probe", jurisdiction=self.signer.jurisdiction)
+
+
+def _active(store: object, purpose: Purpose, algorithm: str, jurisdiction: str) -> str | None:
+    for info in store.list():  # type: ignore[attr-defined]
+        if (
+            info.purpose is purpose
+            and info.algorithm == algorithm
+            and info.jurisdiction == jurisdiction
+            and info.state is KeyState.ACTIVE
+        ):
+            return str(info.key_id)
+    return None
+
+
+def open_keys(settings: Settings, jurisdiction: str) -> tuple[Signer, Signer]:
+    """(decision signer, checkpoint signer); created on first use in development only."""
+    secret = settings.keys.passphrase.get_secret_value().encode("utf-8")
+    store = open_store(settings.keys.store, passphrase=lambda: secret)
+    wanted = (
+        (Purpose.DECISION_SIGNING, COMPOSITE_ALGORITHM),
+        (Purpose.CHECKPOINT_SIGNING, "ed25519"),
+    )
+    signers: list[Signer] = []
+    for purpose, algorithm in wanted:
+        key_id = _active(store, purpose, algorithm, jurisdiction)
+        if key_id is None:
+            if settings.mode == "production":
+                raise ConfigError(f"no active {algorithm} {purpose.value} key for {jurisdiction}")
+            key_id = store.generate(algorithm, purpose, jurisdiction=jurisdiction, test=True).key_id
+        signers.append(store.signer(key_id))
+    return signers[0], signers[1]
+
+
+def build_stages(settings: Settings) -> Stages:
+    try:
+        engine = Engine.load(settings.policy.bundle)
+        policy = EnginePolicy(engine)
+        decision_signer, checkpoint_signer = open_keys(settings, policy.jurisdiction)
+        pub = load_der_public_key(checkpoint_signer.public_key_der())
+        if not isinstance(pub, ed25519.Ed25519PublicKey):
+            raise ConfigError("the checkpoint key is not Ed25519")
+        origin = settings.ledger.origin or f"rsrp.local/{policy.jurisdiction}"
+        ledger = LogLedger(
+            Log.open(settings.database.url),
+            origin,
+            KeyStoreNoteSigner(origin, checkpoint_signer, pub.public_bytes_raw()),
+            every_entries=settings.ledger.checkpoint_every,
+            every_ms=settings.ledger.checkpoint_interval_ms,
+        )
+    except RsrpError:
+        raise
+    except OSError as e:
+        raise ConfigError(f"cannot start the service: {e}") from e
+    return Stages(policy, EnvelopeProof(decision_signer, settings.keys.signing_mode), ledger)

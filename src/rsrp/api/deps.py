@@ -1,0 +1,67 @@
+"""Typed FastAPI dependencies: the app's Service and the caller's checked Identity."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Annotated
+
+from fastapi import Depends, HTTPException, Request
+
+from rsrp.api._auth import Identity, Role
+from rsrp.api._service import Service
+
+__all__ = [
+    "Admin",
+    "AgentCaller",
+    "AnyCaller",
+    "AuditorOrAdmin",
+    "Caller",
+    "ServiceDep",
+    "Supervisor",
+    "SupervisorOrAuditor",
+    "requires",
+]
+
+
+def get_service(request: Request) -> Service:
+    service = request.app.state.service
+    assert isinstance(service, Service)
+    return service
+
+
+ServiceDep = Annotated[Service, Depends(get_service)]
+
+
+def _authenticated(request: Request, service: ServiceDep) -> Identity:
+    identity = service.auth.authenticate(
+        request.scope.get("extensions"), request.headers.get("authorization")
+    )
+    service.limiter.take(identity.principal)
+    return identity
+
+
+Caller = Annotated[Identity, Depends(_authenticated)]
+
+
+def requires(*roles: Role) -> Callable[[Identity, ServiceDep], Identity]:
+    """A dependency admitting callers holding at least one of ``roles`` (403 otherwise)."""
+    allowed = frozenset(roles)
+
+    def check(identity: Caller, service: ServiceDep) -> Identity:
+        if not identity.roles & allowed:
+            service.metrics.rejected.labels("forbidden").inc()
+            names = ", ".join(sorted(r.value for r in allowed))
+            raise HTTPException(403, f"this endpoint requires one of the roles: {names}")
+        return identity
+
+    return check
+
+
+AgentCaller = Annotated[Identity, Depends(requires(Role.AGENT))]
+Supervisor = Annotated[Identity, Depends(requires(Role.SUPERVISOR))]
+SupervisorOrAuditor = Annotated[Identity, Depends(requires(Role.SUPERVISOR, Role.AUDITOR))]
+AuditorOrAdmin = Annotated[Identity, Depends(requires(Role.AUDITOR, Role.ADMIN))]
+Admin = Annotated[Identity, Depends(requires(Role.ADMIN))]
+AnyCaller = Annotated[
+    Identity, Depends(requires(Role.AGENT, Role.SUPERVISOR, Role.AUDITOR, Role.ADMIN))
+]

@@ -1,0 +1,64 @@
+"""Pending approvals and their resolution by a supervisor."""
+
+from __future__ import annotations
+
+import base64
+
+from fastapi import APIRouter, Path, Query
+
+from rsrp.api._models import ApprovalIn, ApprovalOut, DecisionOut
+from rsrp.api.deps import ServiceDep, Supervisor, SupervisorOrAuditor
+
+__all__ = ["router"]
+
+router = APIRouter(prefix="/v1/approvals", tags=["approvals"])
+
+_UUID = r"^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$"
+
+
+@router.get(
+    "", response_model=list[ApprovalOut], summary="Pending approvals (expired ones drop out)"
+)
+def pending(
+    _: SupervisorOrAuditor, service: ServiceDep, limit: int = Query(100, ge=1, le=1000)
+) -> list[ApprovalOut]:
+    return [
+        ApprovalOut(
+            decision_id=r.decision_id,
+            agent_id=r.agent_id,
+            created_at=r.created_at,
+            expires_at=r.expires_at,
+            status=r.status,
+        )
+        for r in service.approvals.pending(limit)
+    ]
+
+
+@router.post(
+    "/{decision_id}",
+    response_model=DecisionOut,
+    summary="Approve or reject (role supervisor); the resolution is a logged decision",
+)
+def resolve(
+    body: ApprovalIn,
+    caller: Supervisor,
+    service: ServiceDep,
+    decision_id: str = Path(pattern=_UUID),
+) -> DecisionOut:
+    result = service.approvals.resolve(
+        caller.principal, decision_id, body.decision == "APPROVE", body.reason
+    )
+    d = result.decision
+    return DecisionOut(
+        request_id=result.request_id,
+        decision=d.outcome.name,  # type: ignore[arg-type]
+        code=d.code,
+        message=d.message,
+        matched=[],
+        ledger_index=result.ledger_index,
+        envelope=base64.b64encode(result.envelope).decode("ascii"),
+        state_hash=result.state_hash.hex(),
+        evaluated_at=d.evaluated_at,
+        mission_id=None,
+        signing_mode=service.stages.proof.mode,
+    )

@@ -1,0 +1,113 @@
+"""POST /v1/decisions and reading decisions and their receipts."""
+
+from __future__ import annotations
+
+import base64
+
+from fastapi import APIRouter, HTTPException, Path
+
+from rsrp.api._auth import Identity, Role
+from rsrp.api._models import DecisionIn, DecisionOut, DecisionRecordOut, ReceiptOut
+from rsrp.api._pipeline import DecisionRequest
+from rsrp.api._store import DecisionRow
+from rsrp.api.deps import AgentCaller, Caller, ServiceDep
+from rsrp.policy.decision import Outcome
+
+__all__ = ["router"]
+
+router = APIRouter(prefix="/v1/decisions", tags=["decisions"])
+
+_UUID = r"^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$"
+
+
+def _b64(data: bytes) -> str:
+    return base64.b64encode(data).decode("ascii")
+
+
+@router.post("", response_model=DecisionOut, summary="Decide a registry request (role agent)")
+def decide(body: DecisionIn, caller: AgentCaller, service: ServiceDep) -> DecisionOut:
+    limit = body.request.get("limit")
+    hint = limit if isinstance(limit, int) and not isinstance(limit, bool) and limit > 0 else 0
+    result = service.pipeline.decide(
+        DecisionRequest(
+            principal=caller.principal,
+            mission_id=body.mission_id,
+            account=body.account,
+            fields=dict(body.request),
+            result_count_hint=hint,
+        )
+    )
+    d = result.decision
+    return DecisionOut(
+        request_id=result.request_id,
+        decision=d.outcome.name,  # type: ignore[arg-type]
+        code=d.code,
+        message=d.message,
+        matched=[m.rule_id for m in d.matched],
+        ledger_index=result.ledger_index,
+        envelope=_b64(result.envelope),
+        state_hash=result.state_hash.hex(),
+        evaluated_at=d.evaluated_at,
+        mission_id=result.mission_id,
+        signing_mode=service.stages.proof.mode,
+        approval_expires_at=result.approval_expires_at,
+    )
+
+
+def _readable(service: ServiceDep, caller: Identity, request_id: str) -> DecisionRow:
+    """Auditors read every decision; an agent or supervisor reads only their own."""
+    row = service.store.decision(request_id)
+    may_read = Role.AUDITOR in caller.roles or (
+        caller.roles & {Role.AGENT, Role.SUPERVISOR}
+        and row is not None
+        and row.agent_id == caller.principal
+    )
+    if not caller.roles & {Role.AUDITOR, Role.AGENT, Role.SUPERVISOR}:
+        raise HTTPException(
+            403, "this endpoint requires one of the roles: agent, auditor, supervisor"
+        )
+    if row is None or not may_read:
+        # Same answer for "absent" and "someone else's": ids are not an oracle.
+        raise HTTPException(404, "no such decision")
+    return row
+
+
+RequestId = Path(pattern=_UUID, description="The decision's request id")
+
+
+@router.get("/{request_id}", response_model=DecisionRecordOut, summary="Read a decision")
+def get_decision(
+    request_id: str = RequestId, *, caller: Caller, service: ServiceDep
+) -> DecisionRecordOut:
+    row = _readable(service, caller, request_id)
+    return DecisionRecordOut(
+        request_id=row.request_id,
+        ledger_index=row.ledger_index,
+        agent_id=row.agent_id,
+        mission_id=row.mission_id,
+        decision=Outcome(row.outcome).name,  # type: ignore[arg-type]
+        code=row.code,
+        message=row.message,
+        at=row.at,
+        kind=row.kind,  # type: ignore[arg-type]
+        parent=row.parent,
+        envelope=_b64(service.stages.ledger.entry(row.ledger_index)),
+    )
+
+
+@router.get(
+    "/{request_id}/receipt",
+    response_model=ReceiptOut,
+    summary="The decision's receipt (envelope + tlog-proof); 404 until a checkpoint covers it",
+)
+def get_receipt(request_id: str = RequestId, *, caller: Caller, service: ServiceDep) -> ReceiptOut:
+    row = _readable(service, caller, request_id)
+    proof = service.stages.ledger.receipt(row.ledger_index)
+    if proof is None:
+        raise HTTPException(404, "no checkpoint covers this decision yet; retry shortly")
+    return ReceiptOut(
+        request_id=row.request_id,
+        ledger_index=row.ledger_index,
+        envelope=_b64(service.stages.ledger.entry(row.ledger_index)),
+        proof=proof,
+    )

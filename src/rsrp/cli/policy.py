@@ -1,0 +1,143 @@
+"""``rsrp policy``: check, decide and test policy bundles (docs/policy-language.md)."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import sys
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.console import Console
+from rich.table import Table
+
+from rsrp.cli._errors import exit_on_rsrp_error
+from rsrp.errors import PolicyError
+from rsrp.policy import Decision, Engine, PolicySyntaxError, check, parse
+from rsrp.policy._cases import decision_json, load_cases, parse_inputs, request_time, run_case
+from rsrp.policy._values import parse_rfc3339
+
+__all__ = ["app", "print_decisions"]
+
+app = typer.Typer(help="Check, decide and test policy bundles.", no_args_is_help=True)
+console = Console(highlight=False, soft_wrap=True)
+_STYLE = {"ALLOW": "green", "WARN": "yellow", "APPROVAL_REQUIRED": "magenta", "BLOCK": "red"}
+
+FileArg = Annotated[Path, typer.Argument(help="Policy bundle file.", show_default=False)]
+
+
+def _read(path: str) -> str:
+    if path == "-":
+        return sys.stdin.read()
+    try:
+        return Path(path).read_text("utf-8")
+    except (OSError, UnicodeDecodeError) as e:
+        raise PolicyError(f"cannot read {path}: {e}") from e
+
+
+@app.command("check")
+def check_cmd(file: FileArg) -> None:
+    """Parse and statically check a bundle; exit 1 on any error (warnings exit 0)."""
+    with exit_on_rsrp_error():
+        text = _read(str(file))
+        try:
+            bundle = parse(text, str(file))
+        except PolicySyntaxError as e:
+            console.print(str(e), markup=False)
+            raise typer.Exit(1) from e
+        found = check(bundle)
+    errors = sum(d.severity == "error" for d in found)
+    for d in found:
+        style = "bold red" if d.severity == "error" else "yellow"
+        console.print(d.render(text), style=style, markup=False)
+    warnings = len(found) - errors
+    summary = f"{file}: {len(bundle.rules)} rules, {errors} error(s), {warnings} warning(s)"
+    console.print(summary, markup=False)
+    if errors:
+        raise typer.Exit(1)
+
+
+def print_decisions(decisions: list[Decision], title: str) -> None:
+    """A Rich table of decisions, then each decision's explanation."""
+    table = Table(title=title, show_lines=False)
+    for column in ("#", "decision", "code", "matched", "message"):
+        table.add_column(column, overflow="fold")
+    for i, d in enumerate(decisions, 1):
+        name = d.outcome.name
+        matched = ", ".join(m.rule_id for m in d.matched) or "-"
+        table.add_row(str(i), f"[{_STYLE[name]}]{name}[/]", d.code, matched, d.message)
+    console.print(table)
+    for i, d in enumerate(decisions, 1):
+        console.print(f"[bold]#{i}[/] decided by {d.decided_by or 'the bundle default'}")
+        for x in d.explanation:
+            values = ", ".join(f"{path}={text}" for path, text in x.values)
+            console.print(f"  {x.rule_id}: {values}", markup=False)
+        console.print(f"  input_hash {d.input_hash.hex()}", markup=False)
+
+
+@app.command("decide")
+def decide_cmd(
+    file: FileArg,
+    input_path: Annotated[
+        str,
+        typer.Option(
+            "--input",
+            "-i",
+            help="JSON file of inputs, or - for stdin: one object, an array, or JSON lines.",
+        ),
+    ],
+    now: Annotated[
+        str | None,
+        typer.Option(
+            help="Evaluation time NOW (RFC 3339). Default: each input's request.time if it "
+            "has a valid one, else the current time. The engine never reads the clock."
+        ),
+    ] = None,
+    as_json: Annotated[
+        bool, typer.Option("--json", help="Print one JSON object per input (JSON lines).")
+    ] = False,
+) -> None:
+    """Decide each input against the bundle and print the decisions with explanations."""
+    with exit_on_rsrp_error():
+        engine = Engine.load(file)
+        inputs = parse_inputs(_read(input_path))
+        fixed: dt.datetime | None = None
+        if now is not None:
+            try:
+                fixed = parse_rfc3339(now)
+            except (ValueError, OverflowError) as e:
+                raise PolicyError(f"--now: {e}") from e
+        clock = dt.datetime.now(dt.UTC)
+        decisions = [engine.decide(x, now=fixed or request_time(x) or clock) for x in inputs]
+    if as_json:
+        for d in decisions:
+            typer.echo(json.dumps(decision_json(d), ensure_ascii=False, sort_keys=True))
+    else:
+        print_decisions(decisions, f"{engine.bundle.id} {engine.bundle.version}")
+
+
+@app.command("test")
+def test_cmd(
+    file: FileArg,
+    cases: Annotated[Path, typer.Argument(help="Cases file (JSON, see BRIEF/README).")],
+) -> None:
+    """Run a bundle's test cases; report each, exit 1 on any failure."""
+    with exit_on_rsrp_error():
+        engine = Engine.load(file)
+        loaded = load_cases(_read(str(cases)))
+        results = [run_case(engine, c) for c in loaded]
+    failed = 0
+    for r in results:
+        d = r.decision
+        got = f"{d.outcome.name} {d.code} [{', '.join(m.rule_id for m in d.matched)}]"
+        if r.failures:
+            failed += 1
+            console.print(f"[red]FAIL[/] {r.case.name}: {'; '.join(r.failures)}", markup=True)
+            if d.error:
+                console.print(f"     error: {d.error}", markup=False)
+        else:
+            console.print(f"[green]PASS[/] {r.case.name}: {got}")
+    console.print(f"{len(results) - failed} passed, {failed} failed, {len(results)} cases")
+    if failed:
+        raise typer.Exit(1)

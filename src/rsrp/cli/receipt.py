@@ -1,0 +1,114 @@
+"""``rsrp receipt``: build a decision's receipt from a log; verify one offline."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import TYPE_CHECKING, Annotated
+
+import typer
+from cryptography import x509
+
+from rsrp.cli._errors import exit_on_rsrp_error
+from rsrp.cli.note import read_capped
+from rsrp.errors import ConfigError
+from rsrp.ledger._log import Log
+from rsrp.ledger._note import NoteVerifier
+from rsrp.ledger._note_registry import verifier_from_vkey
+from rsrp.ledger._receipt import build_receipt, verify_receipt
+from rsrp.ledger._receipt_format import MAX_RECEIPT
+from rsrp.ledger._witness_policy import Threshold, WitnessKey
+
+if TYPE_CHECKING:
+    from rsrp.proof import Keyring
+
+__all__ = ["app"]
+
+app = typer.Typer(name="receipt", help="Decision receipts (envelope + C2SP tlog-proof).")
+
+
+def witness_policy(vkeys: list[str], threshold: int | None) -> Threshold | None:
+    """Group witness vkeys by key name (one witness may have several keys): k of n witnesses."""
+    if not vkeys:
+        if threshold:
+            raise ConfigError("--witness-threshold needs --witness-vkey")
+        return None
+    groups: dict[str, list[NoteVerifier]] = {}
+    for vkey in vkeys:
+        v = verifier_from_vkey(vkey)
+        groups.setdefault(v.name, []).append(v)
+    members = tuple(WitnessKey(name, tuple(vs)) for name, vs in groups.items())
+    return Threshold(len(members) if threshold is None else threshold, members)
+
+
+def _keyring(directory: Path) -> Keyring:
+    from rsrp.keys import Keyring as KeysKeyring
+    from rsrp.proof import StaticKeyring
+
+    if not directory.is_dir():
+        raise ConfigError(f"--keyring {directory} is not a directory")
+    if any(directory.glob("*.json")):
+        return KeysKeyring.load(directory)  # `rsrp keys export` files, with validity windows
+    return StaticKeyring.from_dir(directory)
+
+
+def _roots(files: list[Path]) -> list[x509.Certificate]:
+    out: list[x509.Certificate] = []
+    for f in files:
+        try:
+            out.extend(x509.load_pem_x509_certificates(read_capped(f, "TSA root", 1 << 20)))
+        except ValueError as e:
+            raise ConfigError(f"{f} holds no PEM certificate") from e
+    return out
+
+
+@app.command("verify")
+def verify(
+    file: Annotated[Path, typer.Argument(help="Receipt file (.rsrp-receipt).")],
+    vkey: Annotated[list[str], typer.Option("--vkey", help="Log vkey (repeatable).")],
+    keyring: Annotated[
+        Path | None, typer.Option(help="Envelope keys: `rsrp keys export` dir or <key id>.pem.")
+    ] = None,
+    witness_vkey: Annotated[
+        list[str] | None, typer.Option("--witness-vkey", help="Witness cosigner vkey.")
+    ] = None,
+    witness_threshold: Annotated[
+        int | None, typer.Option(help="Witnesses required (default: all given).")
+    ] = None,
+    origin: Annotated[str | None, typer.Option(help="Expected checkpoint origin.")] = None,
+    tsa_root: Annotated[
+        list[Path] | None,
+        typer.Option("--tsa-root", help="Trusted TSA root (PEM); requires a stamp."),
+    ] = None,
+) -> None:
+    """Verify offline: log signature, witnesses, inclusion, time-stamp, envelope. Exit 0/1."""
+    with exit_on_rsrp_error():
+        policy = witness_policy(witness_vkey or [], witness_threshold)
+        ring = _keyring(keyring) if keyring is not None else None
+        v = verify_receipt(
+            read_capped(file, "receipt", MAX_RECEIPT),
+            vkey,
+            policy,
+            ring,
+            origin=origin,
+            tsa_roots=_roots(tsa_root or []),
+        )
+        cp = v.checkpoint
+        typer.echo(f"valid: entry {v.index} of {cp.origin} (tree size {cp.size})")
+        typer.echo(f"log signatures: {', '.join(v.log_keys)}")
+        typer.echo(f"witnesses: {', '.join(sorted(v.witnesses)) or 'none required'}")
+        typer.echo(f"time-stamp: {v.timestamp.isoformat() if v.timestamp else 'not checked'}")
+        if v.envelope is None:
+            typer.echo("envelope: NOT CHECKED (no --keyring)")
+        else:
+            env = v.envelope
+            typer.echo(f"envelope: {env.envelope.decision.name} by {env.key_id} ({env.evidence})")
+
+
+@app.command("build")
+def build(
+    log: Annotated[str, typer.Argument(help="Log database (SQLite path or postgresql:// URL).")],
+    index: Annotated[int, typer.Argument(help="Entry index.")],
+) -> None:
+    """Print the receipt of an entry under the latest stored checkpoint."""
+    with exit_on_rsrp_error(), Log.open(log) as opened:
+        typer.echo(build_receipt(opened, index).to_bytes().decode("utf-8"), nl=False)

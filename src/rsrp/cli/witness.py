@@ -1,0 +1,92 @@
+"""``rsrp witness``: a c2sp.org/tlog-witness witness (serve over HTTP, or cosign one request)."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from rsrp.cli._errors import exit_on_rsrp_error
+from rsrp.cli.note import read_capped, read_skeys
+from rsrp.errors import ConfigError
+from rsrp.ledger._note import NoteVerifier
+from rsrp.ledger._note_registry import signer_from_skey, verifier_from_vkey
+from rsrp.ledger._witness import Witness
+from rsrp.ledger._witness_http import WitnessServer
+from rsrp.ledger._witness_state import WitnessState
+
+__all__ = ["app"]
+
+app = typer.Typer(name="witness", help="Cosign checkpoints of logs (c2sp.org/tlog-witness).")
+
+StateOpt = Annotated[Path, typer.Option("--state", help="SQLite file with the witness state.")]
+SkeyOpt = Annotated[
+    list[Path], typer.Option("--skey-file", help="Cosigning skey file(s) (ML-DSA-44/Ed25519).")
+]
+LogOpt = Annotated[
+    list[str],
+    typer.Option("--log-vkey", help="A followed log's vkey; its key name is the log origin."),
+]
+
+
+def _witness(state: Path, skey_file: list[Path], log_vkey: list[str]) -> Witness:
+    logs: dict[str, list[NoteVerifier]] = {}
+    for vkey in log_vkey:
+        v = verifier_from_vkey(vkey)
+        logs.setdefault(v.name, []).append(v)
+    if not logs:
+        raise ConfigError("give at least one --log-vkey")
+    signers = [signer_from_skey(s) for s in read_skeys(skey_file)]
+    return Witness(WitnessState(state), signers, logs)
+
+
+@app.command("serve")
+def serve(
+    state: StateOpt,
+    skey_file: SkeyOpt,
+    log_vkey: LogOpt,
+    host: Annotated[str, typer.Option(help="Listen address (loopback by default).")] = "127.0.0.1",
+    port: Annotated[int, typer.Option(help="Port (0 picks a free one).")] = 7380,
+) -> None:
+    """Serve POST /add-checkpoint and GET /<origin hash>/checkpoint until interrupted."""
+    with exit_on_rsrp_error():
+        server = WitnessServer(_witness(state, skey_file, log_vkey), host, port)
+        typer.echo(f"witness listening on {server.url}", err=True)
+        try:
+            server.serve_forever()
+        except KeyboardInterrupt:
+            pass
+        finally:
+            server.stop()
+
+
+@app.command("cosign")
+def cosign(
+    request: Annotated[Path, typer.Argument(help="add-checkpoint request body, or - for stdin.")],
+    state: StateOpt,
+    skey_file: SkeyOpt,
+    log_vkey: LogOpt,
+) -> None:
+    """Check one add-checkpoint request against the state; print our cosignature lines.
+
+    Exit 1 on refusal (rollback, fork, bad signature, ...), with the reason and the
+    HTTP status a witness server would have answered.
+    """
+    with exit_on_rsrp_error():
+        body = (
+            sys.stdin.buffer.read(1_100_001)
+            if str(request) == "-"
+            else read_capped(request, "request", 1_100_000)
+        )
+        lines = _witness(state, skey_file, log_vkey).add_checkpoint(body)
+        typer.echo(lines.decode("utf-8"), nl=False)
+
+
+@app.command("incidents")
+def incidents(state: StateOpt) -> None:
+    """List stored evidence of log misbehaviour (rollbacks, forks)."""
+    with exit_on_rsrp_error():
+        for i in WitnessState(state).incidents():
+            typer.echo(f"{i.at_unix}\t{i.origin}\t{i.kind}\t{i.detail}")

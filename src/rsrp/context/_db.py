@@ -1,0 +1,127 @@
+"""One small database handle shared by the context tables (SQLite or PostgreSQL).
+
+The URL is the ledger's: ``sqlite:///path/to.db`` (or a bare path) or
+``postgresql://...``.  SQL is written with ``?`` placeholders and translated for
+psycopg.  Connections are per thread; every unit of work is one transaction.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+import threading
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager, suppress
+from pathlib import Path
+from typing import Any, Literal
+
+import psycopg
+
+from rsrp.context._errors import ContextStoreError
+
+__all__ = ["Database", "Tx"]
+
+Param = str | int | bytes | None
+
+
+class Tx:
+    """A transaction: ``execute`` returns all rows (our queries return few)."""
+
+    def __init__(self, cursor: Any, dialect: Literal["sqlite", "postgresql"]) -> None:
+        self._cur = cursor
+        self.dialect = dialect
+
+    def execute(self, sql: str, params: Sequence[Param] = ()) -> list[tuple[Any, ...]]:
+        if self.dialect == "postgresql":
+            sql = sql.replace("?", "%s")
+        self._cur.execute(sql, tuple(params))
+        if self._cur.description is None:
+            return []
+        return list(self._cur.fetchall())
+
+    def lastrowid(self) -> int:
+        return int(self._cur.lastrowid)
+
+
+class Database:
+    """Thread-local connections to one SQLite file or PostgreSQL database."""
+
+    def __init__(self, url: str) -> None:
+        self.url = url
+        if url.startswith(("postgresql://", "postgres://")):
+            self.dialect: Literal["sqlite", "postgresql"] = "postgresql"
+            self.path: Path | None = None
+        else:
+            self.dialect = "sqlite"
+            self.path = _sqlite_path(url)
+        self._local = threading.local()
+        self._all: list[Any] = []
+        self._lock = threading.Lock()
+
+    def _connect(self) -> Any:
+        conn = getattr(self._local, "conn", None)
+        if conn is not None:
+            return conn
+        try:
+            if self.dialect == "sqlite":
+                assert self.path is not None
+                self.path.parent.mkdir(parents=True, exist_ok=True)
+                conn = sqlite3.connect(
+                    self.path, isolation_level=None, check_same_thread=False, timeout=30.0
+                )
+                conn.execute("PRAGMA journal_mode=WAL")
+                # Counters tolerate losing the last moments on an OS crash (never an
+                # application crash): WAL + NORMAL. The ledger keeps its own FULL connection.
+                conn.execute("PRAGMA synchronous=NORMAL")
+                conn.execute("PRAGMA busy_timeout=30000")
+            else:
+                conn = psycopg.connect(self.url, autocommit=True)
+        except (sqlite3.Error, psycopg.Error, OSError) as e:
+            raise ContextStoreError(f"cannot open the context database: {type(e).__name__}") from e
+        self._local.conn = conn
+        with self._lock:
+            self._all.append(conn)
+        return conn
+
+    @contextmanager
+    def transaction(self, *, write: bool = False) -> Iterator[Tx]:
+        """One transaction; ``write`` takes SQLite's write lock up front (no upgrade deadlock)."""
+        conn = self._connect()
+        try:
+            if self.dialect == "sqlite":
+                cur = conn.cursor()
+                cur.execute("BEGIN IMMEDIATE" if write else "BEGIN")
+                try:
+                    yield Tx(cur, "sqlite")
+                except BaseException:
+                    cur.execute("ROLLBACK")
+                    raise
+                cur.execute("COMMIT")
+            else:
+                with conn.transaction(), conn.cursor() as cur:
+                    yield Tx(cur, "postgresql")
+        except (sqlite3.Error, psycopg.Error) as e:
+            self._local.conn = None
+            raise ContextStoreError(f"context database error: {type(e).__name__}: {e}") from e
+
+    def ping(self) -> None:
+        """Raise ContextStoreError unless a trivial query succeeds."""
+        with self.transaction() as tx:
+            tx.execute("SELECT 1")
+
+    def close(self) -> None:
+        with self._lock:
+            for conn in self._all:
+                with suppress(sqlite3.Error, psycopg.Error):
+                    conn.close()
+            self._all.clear()
+        self._local = threading.local()
+
+
+def _sqlite_path(url: str) -> Path:
+    # The ledger's spelling (rsrp.ledger.open_backend): sqlite:///abs/path, sqlite:rel/path,
+    # or a bare path; the same URL therefore names the same file for both.
+    if url.startswith("sqlite:///"):
+        return Path(url.removeprefix("sqlite://"))
+    if url.startswith("sqlite:"):
+        return Path(url.removeprefix("sqlite:"))
+    return Path(url)

@@ -1,0 +1,135 @@
+"""Agents, organisations and missions kept in the database, managed by the admin role."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from typing import TypeVar
+
+from rsrp.context._db import Database, Tx
+from rsrp.context._errors import ContextDataError, UnknownAgentError
+from rsrp.context._load import (
+    ContextData,
+    agent_from_value,
+    agent_to_value,
+    mission_from_value,
+    mission_to_value,
+    organisation_from_value,
+    organisation_to_value,
+)
+from rsrp.context._model import Agent, Mission, Organisation
+
+__all__ = ["Registry"]
+
+_T = TypeVar("_T")
+
+_SCHEMA = (
+    "CREATE TABLE IF NOT EXISTS ctx_organisations (id TEXT PRIMARY KEY, body TEXT NOT NULL)",
+    "CREATE TABLE IF NOT EXISTS ctx_agents (id TEXT PRIMARY KEY, body TEXT NOT NULL)",
+    "CREATE TABLE IF NOT EXISTS ctx_missions"
+    " (id TEXT PRIMARY KEY, agent_id TEXT NOT NULL, body TEXT NOT NULL)",
+    "CREATE INDEX IF NOT EXISTS ctx_missions_agent ON ctx_missions (agent_id)",
+)
+
+
+def _decode(
+    rows: list[tuple[object, ...]], parse: Callable[[object, str], _T], what: str
+) -> list[_T]:
+    out: list[_T] = []
+    for row in rows:
+        body = row[0]
+        if not isinstance(body, str):
+            raise ContextDataError(f"stored {what} is not text")
+        out.append(parse(json.loads(body), f"stored {what}"))
+    return out
+
+
+class Registry:
+    """The operator's agents, organisations and missions (tables ``ctx_*``)."""
+
+    def __init__(self, db: Database) -> None:
+        self.db = db
+        with db.transaction(write=True) as tx:
+            for stmt in _SCHEMA:
+                tx.execute(stmt)
+
+    @staticmethod
+    def _upsert(tx: Tx, table: str, key: str, body: dict[str, object], agent: str | None) -> None:
+        text = json.dumps(body, sort_keys=True, separators=(",", ":"))
+        if agent is None:
+            tx.execute(
+                f"INSERT INTO {table} (id, body) VALUES (?, ?)"  # noqa: S608 - fixed table names
+                " ON CONFLICT (id) DO UPDATE SET body = excluded.body",
+                (key, text),
+            )
+        else:
+            tx.execute(
+                f"INSERT INTO {table} (id, agent_id, body) VALUES (?, ?, ?)"  # noqa: S608
+                " ON CONFLICT (id) DO UPDATE"
+                " SET agent_id = excluded.agent_id, body = excluded.body",
+                (key, agent, text),
+            )
+
+    def put_organisation(self, org: Organisation) -> None:
+        with self.db.transaction(write=True) as tx:
+            self._upsert(tx, "ctx_organisations", org.id, organisation_to_value(org), None)
+
+    def put_agent(self, agent: Agent) -> None:
+        with self.db.transaction(write=True) as tx:
+            if not tx.execute("SELECT 1 FROM ctx_organisations WHERE id = ?", (agent.org,)):
+                raise ContextDataError(f"agent {agent.id!r}: unknown organisation {agent.org!r}")
+            self._upsert(tx, "ctx_agents", agent.id, agent_to_value(agent), None)
+
+    def put_mission(self, mission: Mission) -> None:
+        with self.db.transaction(write=True) as tx:
+            if not tx.execute("SELECT 1 FROM ctx_agents WHERE id = ?", (mission.agent_id,)):
+                raise UnknownAgentError(mission.agent_id)
+            self._upsert(
+                tx, "ctx_missions", mission.id, mission_to_value(mission), mission.agent_id
+            )
+
+    def import_data(self, data: ContextData) -> None:
+        """Upsert everything of ``data`` in one transaction."""
+        with self.db.transaction(write=True) as tx:
+            for o in data.organisations:
+                self._upsert(tx, "ctx_organisations", o.id, organisation_to_value(o), None)
+            for a in data.agents:
+                self._upsert(tx, "ctx_agents", a.id, agent_to_value(a), None)
+            for m in data.missions:
+                self._upsert(tx, "ctx_missions", m.id, mission_to_value(m), m.agent_id)
+
+    def agent(self, agent_id: str) -> Agent:
+        with self.db.transaction() as tx:
+            rows = tx.execute("SELECT body FROM ctx_agents WHERE id = ?", (agent_id,))
+        found = _decode(rows, agent_from_value, "agent")
+        if not found:
+            raise UnknownAgentError(agent_id)
+        return found[0]
+
+    def organisation(self, org_id: str) -> Organisation | None:
+        with self.db.transaction() as tx:
+            rows = tx.execute("SELECT body FROM ctx_organisations WHERE id = ?", (org_id,))
+        found = _decode(rows, organisation_from_value, "organisation")
+        return found[0] if found else None
+
+    def missions_of(self, agent_id: str) -> list[Mission]:
+        with self.db.transaction() as tx:
+            rows = tx.execute(
+                "SELECT body FROM ctx_missions WHERE agent_id = ? ORDER BY id", (agent_id,)
+            )
+        return _decode(rows, mission_from_value, "mission")
+
+    def organisations(self) -> list[Organisation]:
+        with self.db.transaction() as tx:
+            rows = tx.execute("SELECT body FROM ctx_organisations ORDER BY id")
+        return _decode(rows, organisation_from_value, "organisation")
+
+    def agents(self) -> list[Agent]:
+        with self.db.transaction() as tx:
+            rows = tx.execute("SELECT body FROM ctx_agents ORDER BY id")
+        return _decode(rows, agent_from_value, "agent")
+
+    def missions(self) -> list[Mission]:
+        with self.db.transaction() as tx:
+            rows = tx.execute("SELECT body FROM ctx_missions ORDER BY id")
+        return _decode(rows, mission_from_value, "mission")
