@@ -24,7 +24,7 @@ class SignedLog:
 def fill_and_sign(log: Log, sizes: list[int], seed: int = 0) -> SignedLog:
     """Append entries up to each size in ``sizes`` and sign a checkpoint at each."""
     skey, vkey = generate_key(ORIGIN)
-    cpr = Checkpointer(ORIGIN, log, [signer_from_skey(skey)], [verifier_from_vkey(vkey)])
+    cpr = Checkpointer(ORIGIN, log, log, [signer_from_skey(skey)], [verifier_from_vkey(vkey)])
     roots = {}
     for size in sizes:
         log.append_many([f"e{seed}-{i}".encode() for i in range(log.size, size)])

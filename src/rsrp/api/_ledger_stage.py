@@ -65,6 +65,7 @@ class LogLedger:
         self.checkpointer = Checkpointer(
             origin,
             log_,
+            log_,
             [note_signer],
             [note_signer.verifier()],
             CheckpointerPolicy(every_entries=every_entries, every_ms=every_ms),
