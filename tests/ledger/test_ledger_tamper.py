@@ -13,9 +13,10 @@ from typing import Any
 
 import psycopg
 import pytest
-from tests.ledger.ledger_signed import SignedLog, fill_and_sign
+from tests.ledger.ledger_signed import ORIGIN, SignedLog, fill_and_sign
 
-from rsrp.ledger import Log, TamperError, audit, hash_leaf, note_checker, verifier_from_vkey
+from rsrp.ledger import Log, TamperError, audit, hash_leaf, verifier_from_vkey
+from rsrp.ledger._checkpoint_audit import checkpoint_note_verifier
 
 SIZES = [10, 20, 40]
 
@@ -35,7 +36,7 @@ def _audit(url: str, signed: SignedLog, trusted: list[tuple[int, bytes]] | None 
     with Log.open(url) as log:
         audit(
             log.backend,
-            verify_note=note_checker([verifier_from_vkey(signed.vkey)]),
+            verify_note=checkpoint_note_verifier(ORIGIN, [verifier_from_vkey(signed.vkey)]),
             trusted=trusted or [],
         )
 
@@ -169,7 +170,7 @@ CASES: list[tuple[str, Callable[[str, SignedLog], None], str, int, bool]] = [
     (
         "swap-checkpoint-notes",
         _swap_checkpoints,
-        "checkpoint at size 20: its signed note is for size 40",
+        "checkpoint at size 20: note says size 40",
         20,
         False,
     ),
@@ -188,7 +189,7 @@ CASES: list[tuple[str, Callable[[str, SignedLog], None], str, int, bool]] = [
         20,
         False,
     ),
-    ("forged-note", _forge_note, "checkpoint at size 40: its note does not verify", 40, False),
+    ("forged-note", _forge_note, "checkpoint at size 40: invalid signature", 40, False),
 ]
 
 

@@ -7,7 +7,7 @@ import struct
 from pathlib import Path
 
 import pytest
-from tests.ledger.ledger_signed import fill_and_sign
+from tests.ledger.ledger_signed import ORIGIN, fill_and_sign
 
 from rsrp.ledger import (
     Log,
@@ -17,10 +17,10 @@ from rsrp.ledger import (
     audit,
     entries_path,
     export_tiles,
-    note_checker,
     tile_path,
     verifier_from_vkey,
 )
+from rsrp.ledger._checkpoint_audit import checkpoint_note_verifier
 
 
 @pytest.mark.parametrize(
@@ -90,7 +90,7 @@ def test_spec_example_size_70000(tmp_path: Path) -> None:
     report = audit(
         TilesSource(tmp_path / "out"),
         node_levels=[8, 16],
-        verify_note=note_checker([verifier_from_vkey(signed.vkey)]),
+        verify_note=checkpoint_note_verifier(ORIGIN, [verifier_from_vkey(signed.vkey)]),
     )
     assert report.size == 70_000 and report.root == signed.roots[70_000]
 
@@ -110,7 +110,9 @@ def test_export_reads_back_and_audits(exported: tuple[Path, str]) -> None:
     assert src.head()[0] == 700
     assert (
         audit(
-            src, node_levels=src.node_levels(), verify_note=note_checker([verifier_from_vkey(vkey)])
+            src,
+            node_levels=src.node_levels(),
+            verify_note=checkpoint_note_verifier(ORIGIN, [verifier_from_vkey(vkey)]),
         ).size
         == 700
     )
@@ -160,6 +162,8 @@ def test_damaged_tiles_are_reported(
     src = TilesSource(out)
     with pytest.raises(TamperError, match=re.escape(reason)) as err:
         audit(
-            src, node_levels=src.node_levels(), verify_note=note_checker([verifier_from_vkey(vkey)])
+            src,
+            node_levels=src.node_levels(),
+            verify_note=checkpoint_note_verifier(ORIGIN, [verifier_from_vkey(vkey)]),
         )
     assert err.value.index == index
