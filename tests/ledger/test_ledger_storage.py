@@ -108,9 +108,9 @@ def test_threads_are_group_committed(log: Log) -> None:
     commits: list[int] = []
     real = log.backend.append
 
-    def counting(entries: Sequence[bytes], hashes: Sequence[bytes]) -> int:
+    def counting(entries: Sequence[bytes], leaf_hashes: Sequence[bytes]) -> int:
         commits.append(len(entries))
-        return real(entries, hashes)
+        return real(entries, leaf_hashes)
 
     log.backend.append = counting  # type: ignore[method-assign]
     got: dict[bytes, int] = {}
