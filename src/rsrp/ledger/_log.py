@@ -130,9 +130,12 @@ class Log:
                 batch.append(p)
                 count += len(p.entries)
         try:
-            first = self.backend.append(
-                [e for p in batch for e in p.entries], [h for p in batch for h in p.hashes]
-            )
+            if len(batch) == 1:  # one caller (e.g. append_many): no copy
+                first = self.backend.append(batch[0].entries, batch[0].hashes)
+            else:
+                first = self.backend.append(
+                    [e for p in batch for e in p.entries], [h for p in batch for h in p.hashes]
+                )
         except BaseException as e:
             err = e if isinstance(e, LedgerError) else StorageError(f"append failed: {e}")
             for p in batch:
