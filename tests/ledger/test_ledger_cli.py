@@ -6,6 +6,7 @@ import sqlite3
 from pathlib import Path
 from typing import Any
 
+import psycopg
 import pytest
 from cryptography.hazmat.primitives import serialization
 from tests.ledger.ledger_signed import ORIGIN, SignedLog, fill_and_sign
@@ -143,3 +144,15 @@ def test_verify_applies_the_witness_policy(signed_db: tuple[Path, SignedLog]) ->
     )
     assert got.exit_code == 1
     assert "checkpoint at size 100:" in got.output and "witness" in got.output.lower()
+
+
+def test_verify_postgres_url(postgres_url: str) -> None:
+    with Log.open(postgres_url) as log:
+        signed = fill_and_sign(log, [50, 120])
+    got = runner.invoke(app, ["ledger", "verify", postgres_url, "--vkey", signed.vkey])
+    assert got.exit_code == 0, got.output
+    assert f"ok: 120 entries, root {signed.roots[120].hex()}" in got.output
+    with psycopg.connect(postgres_url) as conn:
+        conn.execute("DELETE FROM entries WHERE idx = 77")
+    got = runner.invoke(app, ["ledger", "verify", postgres_url, "--vkey", signed.vkey])
+    assert got.exit_code == 1 and "entry 77 is missing" in got.output
