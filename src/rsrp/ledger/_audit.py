@@ -11,6 +11,7 @@ from __future__ import annotations
 import gc
 import hashlib
 from collections.abc import Callable, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 
 from rsrp.ledger._errors import MerkleProofError, TamperError
@@ -41,30 +42,20 @@ def _leaves(src: AuditSource, size: int, progress: Progress | None) -> list[byte
     """Recompute every leaf hash, in chunks; whole-chunk comparisons keep this at hashing speed."""
     hashes: list[bytes] = []
     start = 0
-    while True:
-        idx, data, stored = src.read_entry_columns(start, _CHUNK)
-        if not idx:
-            break
-        fresh = [_sha256(b"\x00" + d).digest() for d in data]  # RFC 9162 §2.1.1 leaf hash
-        # Sources return strictly increasing indices (ORDER BY the primary key), so the first
-        # and last index tell whether the chunk is contiguous.
-        if idx[0] != start or idx[-1] != start + len(idx) - 1:
-            k = next(k for k, i in enumerate(idx) if i != start + k)
-            what = "missing" if idx[k] > start + k else "out of order"
-            raise TamperError(
-                f"entry {start + k} is {what} (found index {idx[k]} in its place)", start + k
-            )
-        if fresh != list(stored):
-            k = next(k for k, h in enumerate(stored) if h != fresh[k])
-            raise TamperError(
-                f"entry {start + k}: stored leaf hash {stored[k].hex()} is not "
-                f"SHA-256(0x00 || entry) = {fresh[k].hex()}: entry bytes or leaf hash altered",
-                start + k,
-            )
-        hashes += fresh
-        start += len(idx)
-        if progress:
-            progress(min(start, size), size)
+    with ThreadPoolExecutor(max_workers=1, thread_name_prefix="audit-read") as pool:
+        # Read the next chunk while this one is hashed: the database driver does much of its
+        # work without the GIL, so I/O and hashing overlap.
+        ahead = pool.submit(src.read_entry_columns, 0, _CHUNK)
+        while True:
+            idx, data, stored = ahead.result()
+            if not idx:
+                break
+            nxt = start + len(idx)
+            ahead = pool.submit(src.read_entry_columns, nxt, _CHUNK)
+            _check_chunk(start, idx, data, stored, hashes)
+            start = nxt
+            if progress:
+                progress(min(start, size), size)
     if start < size:
         raise TamperError(
             f"entry {start} is missing: the log holds {start} entries but its tree head "
@@ -72,6 +63,33 @@ def _leaves(src: AuditSource, size: int, progress: Progress | None) -> list[byte
             start,
         )
     return hashes
+
+
+def _check_chunk(
+    start: int,
+    idx: Sequence[int],
+    data: Sequence[bytes],
+    stored: Sequence[bytes],
+    hashes: list[bytes],
+) -> None:
+    """Check one chunk of entries starting at ``start``; append its leaf hashes to ``hashes``."""
+    fresh = [_sha256(b"\x00" + d).digest() for d in data]  # RFC 9162 §2.1.1 leaf hash
+    # Sources return strictly increasing indices (ORDER BY the primary key), so the first
+    # and last index tell whether the chunk is contiguous.
+    if idx[0] != start or idx[-1] != start + len(idx) - 1:
+        k = next(k for k, i in enumerate(idx) if i != start + k)
+        what = "missing" if idx[k] > start + k else "out of order"
+        raise TamperError(
+            f"entry {start + k} is {what} (found index {idx[k]} in its place)", start + k
+        )
+    if fresh != list(stored):
+        k = next(k for k, h in enumerate(stored) if h != fresh[k])
+        raise TamperError(
+            f"entry {start + k}: stored leaf hash {stored[k].hex()} is not "
+            f"SHA-256(0x00 || entry) = {fresh[k].hex()}: entry bytes or leaf hash altered",
+            start + k,
+        )
+    hashes += fresh
 
 
 def _check_nodes(
