@@ -19,6 +19,7 @@ from rsrp.ledger import (
     LedgerError,
     Log,
     MemoryTree,
+    StorageError,
     hash_leaf,
     verify_consistency,
     verify_inclusion,
@@ -211,3 +212,18 @@ def test_strata_storage_serves_every_level(log: Log) -> None:
         assert log.consistency_proof(size1, size2) == tree.consistency_proof(size1, size2)
     stored = {lv for lv in range(12) if log.backend.read_nodes(lv, 0, 1)}
     assert stored == {4, 8}
+
+
+def test_a_failed_commit_acknowledges_nothing(log: Log) -> None:
+    log.append(b"before")
+
+    def broken(entries: Sequence[bytes], leaf_hashes: Sequence[bytes]) -> int:
+        raise OSError("disk full")
+
+    real = log.backend.append
+    log.backend.append = broken  # type: ignore[method-assign]
+    with pytest.raises(StorageError, match="append failed: disk full") as err:
+        log.append_many([b"a", b"b"])
+    assert isinstance(err.value.__cause__, OSError)
+    log.backend.append = real  # type: ignore[method-assign]
+    assert log.size == 1 and log.append(b"after") == 1

@@ -11,6 +11,7 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import threading
+from collections import deque
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -70,7 +71,7 @@ class Log:
     def __init__(self, backend: Backend, *, max_batch: int = 50_000) -> None:
         self.backend = backend
         self._max_batch = max_batch
-        self._queue: list[_Pending] = []
+        self._queue: deque[_Pending] = deque()
         self._qlock = threading.Lock()
         self._commit_lock = threading.Lock()
 
@@ -126,7 +127,7 @@ class Log:
             while self._queue and (
                 not batch or count + len(self._queue[0].entries) <= self._max_batch
             ):
-                p = self._queue.pop(0)
+                p = self._queue.popleft()
                 batch.append(p)
                 count += len(p.entries)
         try:
@@ -137,10 +138,16 @@ class Log:
                     [e for p in batch for e in p.entries], [h for p in batch for h in p.hashes]
                 )
         except BaseException as e:
-            err = e if isinstance(e, LedgerError) else StorageError(f"append failed: {e}")
+            # Every caller in the batch fails: none of them gets an index for a failed commit.
+            err: BaseException = e
+            if isinstance(e, Exception) and not isinstance(e, LedgerError):
+                err = StorageError(f"append failed: {e}")
+                err.__cause__ = e
             for p in batch:
                 p.error = err
                 p.done.set()
+            if not isinstance(e, Exception):
+                raise  # KeyboardInterrupt and friends still stop the leader
             return
         for p in batch:
             p.first = first
