@@ -14,6 +14,8 @@ from tests.api.test_api_mtls import BODY
 from tests.fixtures.tls import PkiFiles, serve_app
 
 from rsrp.api import create_app
+from rsrp.api.devpki import issue_client, load_ca
+from rsrp.context import Agent, Level, Mission, MissionStatus, Perimeter
 
 
 def _until_approval(c: httpx.Client) -> dict[str, object]:
@@ -124,6 +126,7 @@ def test_api_metrics_and_readiness(running: Running) -> None:
     assert ready.status_code == 200, ready.text
     assert ready.json()["checks"]["database"] == "ok"
     assert ready.json()["checks"]["keys"] == "ok"
+    assert ready.json()["checks"]["selftests"] == "ok"
 
 
 @pytest.mark.parametrize("rate", [2])
@@ -135,3 +138,25 @@ def test_api_rate_limit_per_identity(tls_pki: PkiFiles, tmp_path: Path, rate: in
         with httpx.Client(base_url=url, verify=tls_pki.context("admin-1")) as other:
             assert other.get("/v1/incidents").status_code == 200  # a separate bucket
     assert codes == [200] * rate + [429]
+
+
+def test_api_approvals_other_organisation_is_refused(running: Running) -> None:
+    now = dt.datetime.now(dt.UTC)
+    reg = running.app.state.service.registry
+    reg.put_agent(Agent("agent-t1", "tracfin", Level.AGENT, Perimeter.NATIONAL, frozenset()))
+    reg.put_mission(
+        Mission("M-t1", "agent-t1", MissionStatus.ACTIVE, now - dt.timedelta(days=1),
+                now + dt.timedelta(days=1), 0, 24, "Europe/Paris")
+    )  # fmt: skip
+    issue_client(load_ca(running.pki.directory), "agent-t1").write(
+        running.pki.directory, "client-agent-t1"
+    )
+    with running.client("agent-t1") as c:
+        pending = _until_approval(c)
+    with running.client("supervisor-001") as sup:  # dgfip
+        r = sup.post(
+            f"/v1/approvals/{pending['request_id']}",
+            json={"decision": "APPROVE", "reason": "not my organisation"},
+        )
+    assert r.status_code == 403
+    assert "own organisation" in r.json()["detail"]

@@ -4,13 +4,16 @@ from __future__ import annotations
 
 import base64
 import time
+from pathlib import Path
 
 import httpx
 import pytest
 from tests.api.conftest import Running
 from tests.api.test_api_mtls import BODY
+from typer.testing import CliRunner
 
-from rsrp.api.offline import ReceiptError, verify_ledger, verify_receipt
+from rsrp.api.offline import verify_ledger, verify_receipt
+from rsrp.cli.main import app
 from rsrp.errors import LedgerError, ProofError
 
 
@@ -23,7 +26,7 @@ def _receipt(c: httpx.Client, request_id: str) -> httpx.Response:
         time.sleep(0.05)
 
 
-def test_api_e2e_decide_receipt_verify(running: Running) -> None:
+def test_api_e2e_decide_receipt_verify(running: Running, tmp_path: Path) -> None:
     with running.client("agent-001") as c:
         r = c.post("/v1/decisions", json=BODY)
         assert r.status_code == 200, r.text
@@ -45,8 +48,13 @@ def test_api_e2e_decide_receipt_verify(running: Running) -> None:
         verify_receipt(envelope[:-1] + bytes([envelope[-1] ^ 1]), body["proof"], [running.vkey])
     with pytest.raises(LedgerError):
         verify_receipt(envelope, body["proof"].replace("index ", "index 9"), [running.vkey])
-    with pytest.raises(ReceiptError, match="must start with"):
+    with pytest.raises(LedgerError, match="first line"):
         verify_receipt(envelope, body["proof"][1:], [running.vkey])
+    # The receipt file verifies with the ledger's own CLI, offline.
+    path = tmp_path / "decision.rsrp-receipt"
+    path.write_text(body["receipt"])
+    cli = CliRunner().invoke(app, ["receipt", "verify", str(path), "--vkey", running.vkey])
+    assert cli.exit_code == 0, cli.output
 
 
 def test_api_e2e_server_side_counters_and_policy(running: Running) -> None:

@@ -96,6 +96,9 @@ class _LedgerDown:
     def append(self, entry: bytes) -> int:
         raise LedgerError("injected: database unavailable")
 
+    def append_many(self, entries: list[bytes]) -> list[int]:
+        raise LedgerError("injected: database unavailable")
+
     def __getattr__(self, name: str) -> Any:
         return getattr(self.real, name)
 

@@ -150,3 +150,30 @@ def test_context_identity_errors(builder: ContextBuilder) -> None:
         builder.registry.put_mission(
             Mission("m", "ghost", MissionStatus.ACTIVE, T0, T0 + dt.timedelta(1), 0, 24, "UTC")
         )
+
+
+def test_context_reserve_many_equals_one_by_one(tmp_path: Path) -> None:
+    def fresh(name: str) -> EventLog:
+        ev = EventLog(Database(f"sqlite:///{tmp_path}/{name}.db"))
+        for i in range(5):  # some history, granted and not
+            r = ev.reserve("a", T0 - dt.timedelta(minutes=10 + i), f"h{i}")
+            ev.complete(r.event_id, 1 if i % 2 else 2, 10 + i)
+        return ev
+
+    items = [("a", T0, "x"), ("b", T0, "y"), ("a", T0, "x"), ("a", T0, None), ("b", T0, "z")]
+    one = fresh("one")
+    expected = [one.reserve(*item).counters for item in items]
+    assert [r.counters for r in fresh("many").reserve_many(items)] == expected
+
+
+@pytest.mark.parametrize("with_mission", [True, False])
+def test_context_state_hash_is_the_canonical_hash(
+    builder: ContextBuilder, with_mission: bool
+) -> None:
+    from rsrp.canonical import canonical_hash
+
+    m = _mission("m", MissionStatus.ACTIVE, T0 - dt.timedelta(days=1)) if with_mission else None
+    agent = builder.registry.agent("a")
+    for i in range(3):
+        snap, _ = builder.snapshot(agent, m, T0 + dt.timedelta(seconds=i), f"acct-{i}")
+        assert snap.state_hash() == canonical_hash(snap.canonical_value())

@@ -107,3 +107,25 @@ def test_context_directory_errors(tmp_path: Path) -> None:
         load_directory(tmp_path)
     with pytest.raises(ContextDataError, match="does not exist"):
         load_directory(tmp_path / "missing")
+
+
+def test_context_cli_check_import_list(tmp_path: Path) -> None:
+    from typer.testing import CliRunner
+
+    from rsrp.cli.main import app
+
+    runner = CliRunner()
+    r = runner.invoke(app, ["context", "check", str(EXAMPLE)])
+    assert r.exit_code == 0, r.output
+    assert "5 agents, 4 missions" in r.output
+    db = f"sqlite:{tmp_path}/ctx.db"
+    r = runner.invoke(app, ["context", "import", str(EXAMPLE), "--db", db])
+    assert r.exit_code == 0, r.output
+    r = runner.invoke(app, ["context", "list", "--db", db, "--kind", "missions"])
+    assert r.exit_code == 0
+    assert "M-2026-003" in r.output and "SUSPENDED" in r.output
+    (tmp_path / "bad").mkdir()
+    (tmp_path / "bad" / "x.json").write_text('{"agents": [{"id": "a"}]}')
+    r = runner.invoke(app, ["context", "check", str(tmp_path / "bad")])
+    assert r.exit_code == 1
+    assert "missing field(s)" in r.output

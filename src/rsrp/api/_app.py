@@ -13,17 +13,19 @@ from rsrp.api._service import build_service
 from rsrp.api._settings import Settings
 from rsrp.api._stages import Stages
 from rsrp.api.routes import admin, approvals, decisions, health, incidents, ledger
+from rsrp.context import Database
 
 __all__ = ["create_app"]
 
 
 def create_app(settings: Settings, stages: Stages | None = None) -> FastAPI:
     """Build the service. ``stages`` defaults to the real policy/proof/ledger wiring."""
+    db = Database(settings.database.url)
     if stages is None:
         from rsrp.api._wiring import build_stages
 
-        stages = build_stages(settings)
-    service = build_service(settings, stages)
+        stages = build_stages(settings, db)
+    service = build_service(settings, stages, db)
 
     @asynccontextmanager
     async def lifespan(_: FastAPI) -> AsyncIterator[None]:

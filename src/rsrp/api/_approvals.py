@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from rsrp.api._pipeline import DecisionResult, Pipeline
 from rsrp.api._store import ApprovalRow, DecisionRow
 from rsrp.canonical import canonical_hash
-from rsrp.errors import ServiceError
+from rsrp.errors import RsrpError, ServiceError
 from rsrp.policy.decision import Decision, Outcome
 
 __all__ = ["ApprovalConflictError", "ApprovalNotFoundError", "Approvals", "SelfApprovalError"]
@@ -31,7 +31,7 @@ class ApprovalConflictError(ServiceError):
 
 
 class SelfApprovalError(ServiceError):
-    pass
+    """The supervisor may not resolve this request (own request, other organisation)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -42,6 +42,17 @@ class Approvals:
         store = self.pipeline.store
         store.expire_approvals(self.pipeline.clock())
         return store.approvals("PENDING", limit)
+
+    def _same_organisation(self, supervisor: str, requester: str) -> None:
+        """Supervisors approve only within their own organisation; both must be registered."""
+        registry = self.pipeline.context.registry
+        try:
+            sup_org = registry.agent(supervisor).org
+            req_org = registry.agent(requester).org
+        except RsrpError as e:
+            raise SelfApprovalError(f"approval refused: {e}") from e
+        if sup_org != req_org:
+            raise SelfApprovalError("a supervisor approves requests of their own organisation only")
 
     def resolve(
         self, supervisor: str, decision_id: str, approve: bool, reason: str
@@ -54,6 +65,7 @@ class Approvals:
             raise ApprovalNotFoundError(f"no approval request {decision_id!r}")
         if row.agent_id == supervisor:
             raise SelfApprovalError("a supervisor cannot approve their own request")
+        self._same_organisation(supervisor, row.agent_id)
         original = p.store.decision(decision_id)
         if original is None or not p.store.claim_approval(decision_id, supervisor, now):
             raise ApprovalConflictError(f"approval {decision_id!r} is {row.status.lower()}")

@@ -8,7 +8,7 @@ more. A batch is acknowledged as a whole, after the ledger commit.
 
 from __future__ import annotations
 
-import time
+import datetime as dt
 import uuid
 from collections.abc import Sequence
 
@@ -28,7 +28,6 @@ __all__ = ["decide_many"]
 
 
 def decide_many(p: Pipeline, reqs: Sequence[DecisionRequest]) -> list[DecisionResult]:
-    started = time.perf_counter()
     now = p.clock()
     ids = [str(uuid.uuid4()) for _ in reqs]
     decisions: list[Decision | None] = [None] * len(reqs)
@@ -75,8 +74,7 @@ def decide_many(p: Pipeline, reqs: Sequence[DecisionRequest]) -> list[DecisionRe
     except Exception as e:
         p.incident(ids[0], reqs[0].principal, stage, "STAGE_UNAVAILABLE", type(e).__name__)
         raise StageUnavailableError(stage, ids[0]) from e
-    rows = []
-    done = []
+    rows: list[tuple[DecisionRow, dt.datetime | None, tuple[int, int, int] | None]] = []
     results = []
     for i, (d, env, index) in enumerate(zip(final, envelopes, indices, strict=True)):
         expires = now + p.approval_timeout if d.outcome is Outcome.APPROVAL_REQUIRED else None
@@ -84,18 +82,15 @@ def decide_many(p: Pipeline, reqs: Sequence[DecisionRequest]) -> list[DecisionRe
             ids[i], index, reqs[i].principal, missions[i], int(d.outcome), d.code, d.message,
             now, "request", None,
         )  # fmt: skip
-        rows.append((row, expires))
+        event = None
         if i in reservations:
             granted = d.outcome in (Outcome.ALLOW, Outcome.WARN)
-            done.append(
-                (reservations[i], int(d.outcome), reqs[i].result_count_hint if granted else 0)
-            )
+            event = (reservations[i], int(d.outcome), reqs[i].result_count_hint if granted else 0)
+        rows.append((row, expires, event))
         results.append(DecisionResult(ids[i], d, index, env, states[i], missions[i], expires))
         p.metrics.decisions.labels(d.outcome.name, d.code).inc()
     try:
         p.store.record_many(rows)
-        p.context.events.complete_many(done)
     except RsrpError as e:
         p.incident(ids[0], reqs[0].principal, "record", "RECORD_FAILED", str(e))
-    p.metrics.latency.observe(time.perf_counter() - started)
     return results

@@ -124,8 +124,12 @@ def install_error_handlers(app: FastAPI) -> None:
             resp.headers.update(exc.headers)
         return resp
 
-    async def on_rsrp(_: Request, exc: Exception) -> JSONResponse:
+    async def on_rsrp(request: Request, exc: Exception) -> JSONResponse:
         assert isinstance(exc, RsrpError)
+        metrics = getattr(getattr(request.app.state, "service", None), "metrics", None)
+        if metrics is not None and isinstance(exc, AuthError | RateLimitedError):
+            reason = "unauthenticated" if isinstance(exc, AuthError) else "rate_limited"
+            metrics.rejected.labels(reason).inc()
         if isinstance(exc, AuthError):
             resp = problem(401, "Unauthorized", str(exc))
             resp.headers["WWW-Authenticate"] = 'Bearer realm="rsrp"'

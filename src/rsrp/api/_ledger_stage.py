@@ -9,17 +9,27 @@ inclusion path and the signed checkpoint that covers the entry.
 
 from __future__ import annotations
 
-import base64
 import logging
 import threading
 from collections.abc import Sequence
 
-from rsrp.api._stages import CheckpointView
+from rsrp.api._stages import CheckpointView, ReceiptView
 from rsrp.errors import LedgerError
 from rsrp.keys.signer import Signer
-from rsrp.ledger import Checkpointer, CheckpointerPolicy, Ed25519NoteVerifier, Log
+from rsrp.ledger import (
+    Backend,
+    Checkpointer,
+    CheckpointerPolicy,
+    Ed25519NoteVerifier,
+    Log,
+    NotCoveredError,
+    StoredCheckpoint,
+    StoredEntry,
+    build_receipt,
+)
+from rsrp.ledger._tree import NodeId
 
-__all__ = ["KeyStoreNoteSigner", "LogLedger", "tlog_proof"]
+__all__ = ["KeyStoreNoteSigner", "LogLedger", "SerialisedBackend"]
 
 log = logging.getLogger("rsrp.api.ledger")
 
@@ -40,13 +50,6 @@ class KeyStoreNoteSigner:
 
     def verifier(self) -> Ed25519NoteVerifier:
         return Ed25519NoteVerifier(self.name, self.public_raw)
-
-
-def tlog_proof(index: int, hashes: Sequence[bytes], checkpoint_note: bytes) -> str:
-    """c2sp.org/tlog-proof@v1: header, ``index N``, one base64 hash per line, blank line, note."""
-    lines = ["c2sp.org/tlog-proof@v1", f"index {index}"]
-    lines += [base64.b64encode(h).decode("ascii") for h in hashes]
-    return "\n".join(lines) + "\n\n" + checkpoint_note.decode("utf-8")
 
 
 class LogLedger:
@@ -117,13 +120,76 @@ class LogLedger:
         self.checkpointer.checkpoint()
         return self.latest_checkpoint()
 
-    def receipt(self, index: int) -> str | None:
-        cp = self.log.latest_checkpoint()
-        if cp is None or cp.size <= index:
+    def receipt(self, index: int) -> ReceiptView | None:
+        try:
+            r = build_receipt(self.log, index)
+        except NotCoveredError:
             return None
-        return tlog_proof(index, self.log.inclusion_proof(index, cp.size), cp.note)
+        return ReceiptView(r.proof.to_text(), r.to_bytes().decode("utf-8"))
 
     def close(self) -> None:
         self._stop.set()
         self._thread.join(timeout=5)
         self.log.close()
+
+
+class SerialisedBackend:
+    """A ledger back-end whose writes take the process's SQLite write lock.
+
+    The Log's group commit is untouched (callers queue while the leader commits);
+    only the leader's transaction and the service's own write transactions on the
+    same file take turns in-process instead of spinning in SQLite's busy handler.
+    """
+
+    def __init__(self, inner: Backend, lock: threading.Lock) -> None:
+        self.inner = inner
+        self.url = inner.url
+        self.lock = lock
+
+    def append(self, entries: Sequence[bytes], leaf_hashes: Sequence[bytes]) -> int:
+        with self.lock:
+            return self.inner.append(entries, leaf_hashes)
+
+    def put_checkpoint(self, cp: StoredCheckpoint) -> None:
+        with self.lock:
+            self.inner.put_checkpoint(cp)
+
+    def update_checkpoint(
+        self, size: int, note: bytes | None, token: bytes | None, cosigs: bytes | None
+    ) -> None:
+        with self.lock:
+            self.inner.update_checkpoint(size, note, token, cosigs)
+
+    def head(self) -> tuple[int, bytes]:
+        return self.inner.head()
+
+    def get_nodes(self, ids: Sequence[NodeId], /) -> list[bytes]:
+        return self.inner.get_nodes(ids)
+
+    def read_entry_columns(
+        self, start: int, limit: int
+    ) -> tuple[Sequence[int], Sequence[bytes], Sequence[bytes]]:
+        return self.inner.read_entry_columns(start, limit)
+
+    def read_node_columns(
+        self, level: int, start: int, limit: int
+    ) -> tuple[Sequence[int], Sequence[bytes]]:
+        return self.inner.read_node_columns(level, start, limit)
+
+    def read_entries(self, start: int, limit: int) -> list[StoredEntry]:
+        return self.inner.read_entries(start, limit)
+
+    def read_nodes(self, level: int, start: int, limit: int) -> list[tuple[int, bytes]]:
+        return self.inner.read_nodes(level, start, limit)
+
+    def checkpoint_at(self, size: int) -> StoredCheckpoint | None:
+        return self.inner.checkpoint_at(size)
+
+    def latest_checkpoint(self) -> StoredCheckpoint | None:
+        return self.inner.latest_checkpoint()
+
+    def checkpoints(self) -> list[StoredCheckpoint]:
+        return self.inner.checkpoints()
+
+    def close(self) -> None:
+        self.inner.close()

@@ -92,6 +92,7 @@ class ReceiptOut(BaseModel):
     ledger_index: int
     envelope: str
     proof: str = Field(description="C2SP tlog-proof@v1 text")
+    receipt: str = Field(description="The receipt file for `rsrp receipt verify`")
 
 
 class CheckpointOut(BaseModel):

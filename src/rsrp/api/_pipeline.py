@@ -212,12 +212,13 @@ class Pipeline:
             request_id, index, req.principal, mission_id, int(decision.outcome),
             decision.code, decision.message, now, "request", None,
         )  # fmt: skip
+        event = None
+        if reservation is not None:
+            granted = decision.outcome in (Outcome.ALLOW, Outcome.WARN)
+            hint = req.result_count_hint if granted else 0
+            event = (reservation, int(decision.outcome), hint)
         try:
-            self.store.record(row, expires)
-            if reservation is not None:
-                granted = decision.outcome in (Outcome.ALLOW, Outcome.WARN)
-                hint = req.result_count_hint if granted else 0
-                self.context.events.complete(reservation, int(decision.outcome), hint)
+            self.store.record(row, expires, event)
         except RsrpError as e:
             # The decision is already durable in the ledger; only the index tables lag.
             self.incident(request_id, req.principal, "record", "RECORD_FAILED", str(e))

@@ -7,6 +7,7 @@ from dataclasses import dataclass
 
 from rsrp.api._approvals import Approvals
 from rsrp.api._auth import Authenticator, RateLimiter
+from rsrp.api._batcher import Batcher
 from rsrp.api._metrics import Metrics
 from rsrp.api._oidc import OidcConfig, OidcVerifier
 from rsrp.api._pipeline import Pipeline
@@ -14,6 +15,8 @@ from rsrp.api._settings import Settings
 from rsrp.api._stages import Stages
 from rsrp.api._store import ServiceStore
 from rsrp.context import ContextBuilder, Database, EventLog, Registry, load_directory
+from rsrp.crypto import run_selftests
+from rsrp.errors import ConfigError
 
 __all__ = ["Service", "build_service"]
 
@@ -27,17 +30,20 @@ class Service:
     stages: Stages
     pipeline: Pipeline
     approvals: Approvals
+    batcher: Batcher
     auth: Authenticator
     limiter: RateLimiter
     metrics: Metrics
+    #: Names of the crypto known-answer self-tests that failed at start-up (none in production).
+    selftest_failures: tuple[str, ...] = ()
 
     def close(self) -> None:
+        self.batcher.close()
         self.stages.ledger.close()
         self.db.close()
 
 
-def build_service(settings: Settings, stages: Stages) -> Service:
-    db = Database(settings.database.url)
+def build_service(settings: Settings, stages: Stages, db: Database) -> Service:
     registry = Registry(db)
     if settings.context.directory is not None:
         registry.import_data(load_directory(settings.context.directory))
@@ -64,6 +70,11 @@ def build_service(settings: Settings, stages: Stages) -> Service:
                 min_refresh_s=o.jwks_min_refresh_s,
             )
         )
+    # Power-on known-answer tests: production refuses to start on any failure;
+    # development starts but /readyz reports them.
+    failures = tuple(r.name for r in run_selftests() if not r.ok)
+    if failures and settings.mode == "production":
+        raise ConfigError(f"crypto self-tests failed, refusing to start: {', '.join(failures)}")
     principals = {p: [str(r) for r in rs] for p, rs in settings.auth.principals.items()}
     return Service(
         settings=settings,
@@ -73,7 +84,9 @@ def build_service(settings: Settings, stages: Stages) -> Service:
         stages=stages,
         pipeline=pipeline,
         approvals=Approvals(pipeline),
+        batcher=Batcher(pipeline),
         auth=Authenticator(registry, principals, oidc),
         limiter=RateLimiter(settings.limits.rate_per_second, settings.limits.burst),
         metrics=metrics,
+        selftest_failures=failures,
     )

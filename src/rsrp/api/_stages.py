@@ -10,7 +10,14 @@ from typing import Protocol
 
 from rsrp.policy.decision import Decision
 
-__all__ = ["CheckpointView", "LedgerStage", "PolicyStage", "ProofStage", "Stages"]
+__all__ = [
+    "CheckpointView",
+    "LedgerStage",
+    "PolicyStage",
+    "ProofStage",
+    "ReceiptView",
+    "Stages",
+]
 
 
 class PolicyStage(Protocol):
@@ -56,6 +63,14 @@ class CheckpointView:
     signed_at: dt.datetime
 
 
+@dataclass(frozen=True, slots=True)
+class ReceiptView:
+    #: The C2SP tlog-proof@v1 text (index, inclusion path, signed checkpoint).
+    tlog_proof: str
+    #: The rsrp receipt file (envelope + tlog-proof [+ time-stamp]), as `rsrp receipt` reads it.
+    receipt: str
+
+
 class LedgerStage(Protocol):
     """The transparency log. ``append`` returns only after a durable commit."""
 
@@ -66,8 +81,8 @@ class LedgerStage(Protocol):
     def inclusion_proof(self, index: int, size: int) -> list[bytes]: ...
     def consistency_proof(self, old_size: int, new_size: int) -> list[bytes]: ...
     def latest_checkpoint(self) -> CheckpointView | None: ...
-    def receipt(self, index: int) -> str | None:
-        """The C2SP tlog-proof@v1 text for ``index`` once a checkpoint covers it."""
+    def receipt(self, index: int) -> ReceiptView | None:
+        """The receipt of ``index`` once a checkpoint covers it, else None."""
         ...
 
     def close(self) -> None: ...

@@ -95,27 +95,47 @@ class ServiceStore:
             ),
         )  # fmt: skip
 
-    def record(self, row: DecisionRow, approval_expires: dt.datetime | None = None) -> None:
-        """Store a logged decision (and open its approval) in one transaction."""
-        with self.db.transaction(write=True) as tx:
-            self._put_decision(tx, row)
-            if approval_expires is not None:
-                tx.execute(
-                    "INSERT INTO svc_approvals (decision_id, agent_id, created_at, expires_at,"
-                    " status) VALUES (?, ?, ?, ?, 'PENDING')",
-                    (row.request_id, row.agent_id, _us(row.at), _us(approval_expires)),
-                )
+    def record(
+        self,
+        row: DecisionRow,
+        approval_expires: dt.datetime | None = None,
+        event: tuple[int, int, int] | None = None,
+    ) -> None:
+        """Store a logged decision, open its approval, complete its counter event
+        ``(event id, outcome, result count)``: one transaction."""
+        self.record_many([(row, approval_expires, event)])
 
-    def record_many(self, rows: list[tuple[DecisionRow, dt.datetime | None]]) -> None:
+    def record_many(
+        self, rows: list[tuple[DecisionRow, dt.datetime | None, tuple[int, int, int] | None]]
+    ) -> None:
+        decisions = [
+            (
+                r.request_id, r.ledger_index, r.agent_id, r.mission_id, r.outcome, r.code,
+                r.message, _us(r.at), r.kind, r.parent,
+            )
+            for r, _, _ in rows
+        ]  # fmt: skip
+        approvals = [
+            (r.request_id, r.agent_id, _us(r.at), _us(expires))
+            for r, expires, _ in rows
+            if expires is not None
+        ]
+        # decision_events belongs to rsrp.context; same database, same commit.
+        events = [(e[1], e[2], e[0]) for _, _, e in rows if e is not None]
         with self.db.transaction(write=True) as tx:
-            for row, expires in rows:
-                self._put_decision(tx, row)
-                if expires is not None:
-                    tx.execute(
-                        "INSERT INTO svc_approvals (decision_id, agent_id, created_at,"
-                        " expires_at, status) VALUES (?, ?, ?, ?, 'PENDING')",
-                        (row.request_id, row.agent_id, _us(row.at), _us(expires)),
-                    )
+            tx.executemany(
+                "INSERT INTO svc_decisions (request_id, ledger_index, agent_id, mission_id,"
+                " outcome, code, message, at, kind, parent) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                decisions,
+            )
+            tx.executemany(
+                "INSERT INTO svc_approvals (decision_id, agent_id, created_at, expires_at,"
+                " status) VALUES (?, ?, ?, ?, 'PENDING')",
+                approvals,
+            )
+            tx.executemany(
+                "UPDATE decision_events SET outcome = ?, result_count = ? WHERE id = ?", events
+            )
 
     def decision(self, request_id: str) -> DecisionRow | None:
         with self.db.transaction() as tx:

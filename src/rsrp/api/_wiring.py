@@ -9,13 +9,14 @@ from concurrent.futures import ThreadPoolExecutor
 from cryptography.hazmat.primitives.asymmetric import ed25519
 from cryptography.hazmat.primitives.serialization import load_der_public_key
 
-from rsrp.api._ledger_stage import KeyStoreNoteSigner, LogLedger
+from rsrp.api._ledger_stage import KeyStoreNoteSigner, LogLedger, SerialisedBackend
 from rsrp.api._settings import Settings
 from rsrp.api._stages import Stages
+from rsrp.context import Database
 from rsrp.errors import ConfigError, RsrpError
 from rsrp.keys import KeyState, Purpose, open_store
 from rsrp.keys.signer import Signer
-from rsrp.ledger import Log
+from rsrp.ledger import Log, open_backend
 from rsrp.policy import Engine
 from rsrp.policy.decision import Decision
 from rsrp.proof import sign_decision
@@ -103,7 +104,8 @@ def open_keys(settings: Settings, jurisdiction: str) -> tuple[Signer, Signer]:
     return signers[0], signers[1]
 
 
-def build_stages(settings: Settings) -> Stages:
+def build_stages(settings: Settings, db: Database) -> Stages:
+    """The real stages; the ledger shares ``db``'s SQLite write lock (see SerialisedBackend)."""
     try:
         engine = Engine.load(settings.policy.bundle)
         policy = EnginePolicy(engine)
@@ -112,8 +114,11 @@ def build_stages(settings: Settings) -> Stages:
         if not isinstance(pub, ed25519.Ed25519PublicKey):
             raise ConfigError("the checkpoint key is not Ed25519")
         origin = settings.ledger.origin or f"rsrp.local/{policy.jurisdiction}"
+        backend = open_backend(settings.database.url)
+        if db.dialect == "sqlite":
+            backend = SerialisedBackend(backend, db.write_lock)
         ledger = LogLedger(
-            Log.open(settings.database.url),
+            Log(backend),
             origin,
             KeyStoreNoteSigner(origin, checkpoint_signer, pub.public_bytes_raw()),
             every_entries=settings.ledger.checkpoint_every,

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from typing import Annotated
 
 from fastapi import Depends, HTTPException, Request
@@ -23,7 +23,7 @@ __all__ = [
 ]
 
 
-def get_service(request: Request) -> Service:
+async def get_service(request: Request) -> Service:
     service = request.app.state.service
     assert isinstance(service, Service)
     return service
@@ -32,7 +32,9 @@ def get_service(request: Request) -> Service:
 ServiceDep = Annotated[Service, Depends(get_service)]
 
 
-def _authenticated(request: Request, service: ServiceDep) -> Identity:
+async def _authenticated(request: Request, service: ServiceDep) -> Identity:
+    # async: runs on the event loop, no thread hop (in-memory checks; the registry
+    # lookup behind certificate roles is cached).
     identity = service.auth.authenticate(
         request.scope.get("extensions"), request.headers.get("authorization")
     )
@@ -43,11 +45,11 @@ def _authenticated(request: Request, service: ServiceDep) -> Identity:
 Caller = Annotated[Identity, Depends(_authenticated)]
 
 
-def requires(*roles: Role) -> Callable[[Identity, ServiceDep], Identity]:
+def requires(*roles: Role) -> Callable[[Identity, ServiceDep], Awaitable[Identity]]:
     """A dependency admitting callers holding at least one of ``roles`` (403 otherwise)."""
     allowed = frozenset(roles)
 
-    def check(identity: Caller, service: ServiceDep) -> Identity:
+    async def check(identity: Caller, service: ServiceDep) -> Identity:
         if not identity.roles & allowed:
             service.metrics.rejected.labels("forbidden").inc()
             names = ", ".join(sorted(r.value for r in allowed))

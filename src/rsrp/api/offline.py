@@ -3,16 +3,15 @@
 Needs only public material: the log's note verifier key(s) (vkey strings) and,
 for per-decision envelopes, a keyring of decision-signing public keys.
 
-- :func:`verify_receipt`: envelope + C2SP tlog-proof@v1 → the checkpoint's
-  signatures, the RFC 9162 §2.1.3.2 inclusion proof, then the envelope itself.
-- :func:`verify_ledger`: every entry of a database: recomputes every root,
-  checks the latest signed checkpoint against it, and every envelope.
+- :func:`verify_receipt`: envelope + C2SP tlog-proof@v1 → ``rsrp.ledger.verify_receipt``
+  (checkpoint signatures, RFC 9162 §2.1.3.2 inclusion), then the envelope itself.
+- :func:`verify_ledger`: ``rsrp.ledger.audit`` over the database (every leaf, node,
+  root and stored checkpoint signature), then every envelope under the latest
+  checkpoint through ``rsrp.proof.verify_envelope`` with its inclusion.
 """
 
 from __future__ import annotations
 
-import base64
-import re
 from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -21,76 +20,41 @@ from rsrp.errors import LedgerError, RsrpError
 from rsrp.ledger import (
     Log,
     MemoryTree,
-    SignedCheckpoint,
+    Receipt,
+    audit,
+    checkpoint_note_verifier,
     hash_leaf,
     open_checkpoint,
+    parse_tlog_proof,
     verifier_from_vkey,
     verify_inclusion,
 )
+from rsrp.ledger import verify_receipt as ledger_verify_receipt
 from rsrp.proof import Keyring, StaticKeyring, VerifiedEnvelope, VerifiedInclusion, verify_envelope
 
-__all__ = ["LedgerReport", "ReceiptError", "parse_tlog_proof", "verify_ledger", "verify_receipt"]
-
-_HEADER = "c2sp.org/tlog-proof@v1"
-_INDEX = re.compile(r"^index (0|[1-9][0-9]{0,18})$")
-_HASH = re.compile(r"^[A-Za-z0-9+/]{43}=$")
-_MAX = 64 * 1024
+__all__ = ["LedgerReport", "ReceiptError", "verify_ledger", "verify_receipt"]
 
 
 class ReceiptError(LedgerError):
-    """A receipt is malformed or does not verify."""
-
-
-def parse_tlog_proof(text: str) -> tuple[int, list[bytes], bytes]:
-    """(index, inclusion hashes, checkpoint note bytes); strict (STYLE.md 11)."""
-    if len(text) > _MAX:
-        raise ReceiptError("receipt larger than 64 KiB")
-    head, sep, note = text.partition("\n\n")
-    lines = head.split("\n")
-    if not sep or not lines or lines[0] != _HEADER:
-        raise ReceiptError(f"receipt must start with {_HEADER!r} and hold a blank line")
-    i = 1
-    while i < len(lines) and lines[i].startswith("extra "):
-        i += 1
-    m = _INDEX.match(lines[i]) if i < len(lines) else None
-    if m is None:
-        raise ReceiptError("receipt has no valid 'index N' line")
-    hashes: list[bytes] = []
-    for line in lines[i + 1 :]:
-        if not _HASH.match(line):
-            raise ReceiptError("receipt inclusion hash is not 32 bytes of base64")
-        hashes.append(base64.b64decode(line, validate=True))
-    return int(m.group(1)), hashes, note.encode("utf-8")
-
-
-def _inclusion(signed: SignedCheckpoint, index: int, envelope: bytes) -> VerifiedInclusion:
-    return VerifiedInclusion(
-        leaf_hash=hash_leaf(envelope),
-        leaf_index=index,
-        tree_size=signed.checkpoint.size,
-        root_hash=signed.checkpoint.root_hash,
-        origin=signed.checkpoint.origin,
-        checkpoint_key_ids=tuple(f"{s.name}+{s.key_id:08x}" for s in signed.note.verified),
-    )
+    """The ledger or a receipt does not verify as a whole."""
 
 
 def verify_receipt(
     envelope: bytes,
-    receipt: str,
+    tlog_proof: str,
     vkeys: Sequence[str],
     *,
     origin: str | None = None,
     keyring: Keyring | None = None,
 ) -> VerifiedEnvelope:
-    """Verify a receipt offline; raise a LedgerError/ProofError subclass naming the failure."""
-    index, hashes, note = parse_tlog_proof(receipt)
-    signed = open_checkpoint(note, origin, [verifier_from_vkey(v) for v in vkeys])
-    verify_inclusion(
-        hash_leaf(envelope), index, signed.checkpoint.size, hashes, signed.checkpoint.root_hash
+    """Verify a decision's receipt offline; raise a LedgerError/ProofError subclass."""
+    receipt = Receipt(envelope, parse_tlog_proof(tlog_proof.encode("utf-8")))
+    verified = ledger_verify_receipt(
+        receipt, vkeys, None, keyring or StaticKeyring([]), origin=origin
     )
-    return verify_envelope(
-        envelope, keyring or StaticKeyring([]), inclusion=_inclusion(signed, index, envelope)
-    )
+    if verified.envelope is None:  # pragma: no cover - a keyring is always given above
+        raise ReceiptError("the envelope was not verified")
+    return verified.envelope
 
 
 @dataclass(frozen=True, slots=True)
@@ -100,51 +64,42 @@ class LedgerReport:
     root: bytes
     outcomes: dict[str, int]
     evidence: dict[str, int]
-    #: Entries after the latest checkpoint: hashed into the recomputed root, but
-    #: not yet covered by a signature.
+    #: Entries after the latest checkpoint: in the recomputed tree, not yet signed.
     uncovered: int
 
 
 def verify_ledger(
     db_url: str, vkeys: Sequence[str], *, keyring: Keyring | None = None
 ) -> LedgerReport:
-    """Recompute the log from its raw entries and verify every envelope against the checkpoint."""
+    """Audit the whole log and verify every envelope the latest checkpoint covers."""
+    verifiers = [verifier_from_vkey(v) for v in vkeys]
     log = Log.open(db_url)
     try:
-        size = log.size
-        cp = log.latest_checkpoint()
-        if cp is None:
+        latest = log.latest_checkpoint()
+        if latest is None:
             raise ReceiptError("the ledger has no signed checkpoint")
-        signed = open_checkpoint(cp.note, None, [verifier_from_vkey(v) for v in vkeys])
-        entries: list[bytes] = []
-        start = 0
-        while start < size:
-            batch = log.backend.read_entries(start, 10_000)
-            if not batch:
-                raise ReceiptError(f"entry {start} is missing from a log of size {size}")
-            for e in batch:
-                if e.index != start:
-                    raise ReceiptError(f"entry {start} is missing (found {e.index})")
-                entries.append(e.data)
-                start += 1
+        origin = open_checkpoint(latest.note, None, verifiers).checkpoint.origin
+        report = audit(log.backend, verify_note=checkpoint_note_verifier(origin, verifiers))
+        entries = [log.entry(i).data for i in range(latest.size)]
     finally:
         log.close()
-    tree = MemoryTree.from_entries(entries)
+    signed = open_checkpoint(latest.note, origin, verifiers)
     n = signed.checkpoint.size
-    if n > len(entries):
-        raise ReceiptError(f"checkpoint covers {n} entries, the log holds {len(entries)}")
-    root = tree.root(n)
-    if root != signed.checkpoint.root_hash:
-        raise ReceiptError(f"recomputed root of {n} entries differs from the signed checkpoint")
+    tree = MemoryTree.from_entries(entries)
+    root = signed.checkpoint.root_hash
     outcomes: Counter[str] = Counter()
     evidence: Counter[str] = Counter()
     ring = keyring or StaticKeyring([])
-    for i, data in enumerate(entries[:n]):
+    keys = tuple(f"{s.name}+{s.key_id:08x}" for s in signed.note.verified)
+    for i, data in enumerate(entries):
+        leaf = hash_leaf(data)
+        inclusion = VerifiedInclusion(leaf, i, n, root, origin, keys)
         try:
-            verify_inclusion(hash_leaf(data), i, n, tree.inclusion_proof(i, n), root)
-            v = verify_envelope(data, ring, inclusion=_inclusion(signed, i, data))
+            # audit() recomputed the root from these leaves; the proof ties each to it.
+            verify_inclusion(leaf, i, n, tree.inclusion_proof(i, n), root)
+            v = verify_envelope(data, ring, inclusion=inclusion)
         except RsrpError as e:
             raise ReceiptError(f"entry {i}: {e}") from e
         outcomes[v.envelope.decision.name] += 1
         evidence[v.evidence] += 1
-    return LedgerReport(len(entries), n, root, dict(outcomes), dict(evidence), len(entries) - n)
+    return LedgerReport(report.size, n, root, dict(outcomes), dict(evidence), report.size - n)

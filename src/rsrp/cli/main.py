@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import typer
 
+from rsrp.cli import context as context_cmd
 from rsrp.cli import demo as demo_cmd
 from rsrp.cli import keys as keys_cmd
 from rsrp.cli import ledger as ledger_cmd
@@ -38,6 +39,7 @@ app.add_typer(witness_cmd.app, name="witness")
 app.add_typer(receipt_cmd.app, name="receipt")
 app.command("serve")(serve_cmd.serve)
 app.command("demo")(demo_cmd.demo)
+app.add_typer(context_cmd.app, name="context")
 
 # Each stage's commands live in their own module and are mounted here.
 # (policy, keys, proof, ledger, note, witness, receipt, selftest, serve are added

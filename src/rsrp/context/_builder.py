@@ -11,7 +11,7 @@ from collections.abc import Mapping
 
 from rsrp.context._errors import ContextDataError, UnknownMissionError
 from rsrp.context._events import EventLog, Reservation
-from rsrp.context._model import Agent, ContextSnapshot, Mission, MissionStatus
+from rsrp.context._model import Agent, ContextSnapshot, Mission, MissionStatus, rfc3339
 from rsrp.context._registry import Registry
 
 __all__ = ["SERVER_REQUEST_FIELDS", "AgentDisabledError", "ContextBuilder", "build_input"]
@@ -52,8 +52,7 @@ def build_input(snapshot: ContextSnapshot, request: Mapping[str, object]) -> dic
     if clash := SERVER_REQUEST_FIELDS & set(request):
         raise ContextDataError(f"request field(s) {', '.join(sorted(clash))} are set by the server")
     records = snapshot.policy_records()
-    at = snapshot.at.astimezone(dt.UTC).isoformat().replace("+00:00", "Z")
-    records["request"] = {**request, "time": at}
+    records["request"] = {**request, "time": rfc3339(snapshot.at)}
     return records
 
 

@@ -10,6 +10,7 @@ request (fail closed) but never as an account touched.
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import hashlib
 from dataclasses import dataclass
@@ -115,13 +116,31 @@ class EventLog:
         return Reservation(event_id, counters)
 
     def reserve_many(self, items: list[tuple[str, dt.datetime, str | None]]) -> list[Reservation]:
-        """:meth:`reserve` for a batch in one transaction (each sees the ones before it)."""
+        """:meth:`reserve` for a batch in one transaction (each sees the ones before it).
+
+        Counts are read once per (agent, time) and advanced in memory for that agent's
+        later requests in the batch: those are reserved but not yet decided, so they
+        add one request each to both windows and nothing else, exactly as one by one.
+        """
         out: list[Reservation] = []
+        base: dict[tuple[str, int], tuple[Counters, int]] = {}
         with self.db.transaction(write=True) as tx:
             for agent_id, at, account in items:
                 at_us = _micros(at)
                 event_id = self._insert(tx, agent_id, at_us, account_digest(account))
-                out.append(Reservation(event_id, self._count(tx, agent_id, event_id, at_us)))
+                key = (agent_id, at_us)
+                if key not in base:
+                    counters = self._count(tx, agent_id, event_id, at_us)
+                    base[key] = (counters, 1)
+                else:
+                    first, seen = base[key]
+                    counters = dataclasses.replace(
+                        first,
+                        requests_1h=first.requests_1h + seen,
+                        requests_24h=first.requests_24h + seen,
+                    )
+                    base[key] = (first, seen + 1)
+                out.append(Reservation(event_id, counters))
         return out
 
     def complete_many(self, rows: list[tuple[int, int, int]]) -> None:

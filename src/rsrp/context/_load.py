@@ -18,7 +18,15 @@ from pathlib import Path
 from typing import TypeVar
 
 from rsrp.context._errors import ContextDataError
-from rsrp.context._model import Agent, Level, Mission, MissionStatus, Organisation, Perimeter
+from rsrp.context._model import (
+    Agent,
+    Level,
+    Mission,
+    MissionStatus,
+    Organisation,
+    Perimeter,
+    rfc3339,
+)
 
 __all__ = [
     "ContextData",
@@ -156,10 +164,6 @@ def mission_from_value(value: object, where: str = "mission") -> Mission:
     )
 
 
-def _rfc3339(ts: dt.datetime) -> str:
-    return ts.astimezone(dt.UTC).isoformat().replace("+00:00", "Z")
-
-
 def organisation_to_value(o: Organisation) -> dict[str, object]:
     return {"id": o.id, "name": o.name, "jurisdiction": o.jurisdiction}
 
@@ -180,8 +184,8 @@ def mission_to_value(m: Mission) -> dict[str, object]:
         "id": m.id,
         "agent": m.agent_id,
         "status": m.status.value,
-        "start": _rfc3339(m.start),
-        "end": _rfc3339(m.end),
+        "start": rfc3339(m.start),
+        "end": rfc3339(m.end),
         "hours_start": m.hours_start,
         "hours_end": m.hours_end,
         "timezone": m.timezone,

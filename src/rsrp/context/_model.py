@@ -5,9 +5,12 @@ from __future__ import annotations
 
 import datetime as dt
 import enum
+import functools
+import hashlib
+import struct
 from dataclasses import dataclass
 
-from rsrp.canonical import CanonicalValue, canonical_hash
+from rsrp.canonical import DOMAIN, CanonicalValue, canonical_bytes
 
 __all__ = [
     "Agent",
@@ -38,8 +41,21 @@ class MissionStatus(enum.StrEnum):
     CLOSED = "CLOSED"
 
 
-def _rfc3339(ts: dt.datetime) -> str:
+def rfc3339(ts: dt.datetime) -> str:
+    """RFC 3339 in UTC with a ``Z``, as the policy input's timestamps."""
     return ts.astimezone(dt.UTC).isoformat().replace("+00:00", "Z")
+
+
+#: Canonical map header for the four snapshot keys (docs/canonical-hashing.md §2).
+_MAP4 = struct.pack(">BI", 0x0A, 4)
+
+
+@functools.lru_cache(maxsize=4096)
+def _parts(agent: Agent, mission: Mission | None) -> tuple[bytes, bytes]:
+    """Canonical bytes of the snapshot's agent and mission values (they repeat)."""
+    snap = ContextSnapshot(agent, None, mission, Counters(0, 0, 0, 0), dt.datetime.now(dt.UTC))
+    agent_v, mission_v = snap.agent_mission_values()
+    return canonical_bytes(agent_v), canonical_bytes(mission_v)
 
 
 @dataclass(frozen=True, slots=True)
@@ -105,8 +121,8 @@ class ContextSnapshot:
             return self.agent.departments & self.mission.departments
         return self.agent.departments
 
-    def canonical_value(self) -> CanonicalValue:
-        """Typed value hashed into ``state_hash`` (docs/canonical-hashing.md §4)."""
+    def agent_mission_values(self) -> tuple[CanonicalValue, CanonicalValue]:
+        """The typed agent and mission values of :meth:`canonical_value`."""
         mission: CanonicalValue = None
         if self.mission is not None:
             m = self.mission
@@ -119,15 +135,21 @@ class ContextSnapshot:
                 "hours_end": m.hours_end,
                 "timezone": m.timezone,
             }
+        agent: CanonicalValue = {
+            "id": self.agent.id,
+            "org": self.agent.org,
+            "level": self.agent.level.value,
+            "perimeter": self.agent.perimeter.value,
+            "departments": frozenset(self.effective_departments()),
+        }
+        return agent, mission
+
+    def canonical_value(self) -> CanonicalValue:
+        """Typed value hashed into ``state_hash`` (docs/canonical-hashing.md §4)."""
+        agent, mission = self.agent_mission_values()
         c = self.counters
         return {
-            "agent": {
-                "id": self.agent.id,
-                "org": self.agent.org,
-                "level": self.agent.level.value,
-                "perimeter": self.agent.perimeter.value,
-                "departments": frozenset(self.effective_departments()),
-            },
+            "agent": agent,
             "mission": mission,
             "counters": {
                 "requests_1h": c.requests_1h,
@@ -139,8 +161,30 @@ class ContextSnapshot:
         }
 
     def state_hash(self) -> bytes:
-        """SHA-256 canonical hash of :meth:`canonical_value` (32 bytes)."""
-        return canonical_hash(self.canonical_value())
+        """SHA-256 canonical hash of :meth:`canonical_value` (32 bytes).
+
+        Same bytes as ``canonical_hash(self.canonical_value())`` (a test checks it), but
+        the agent and mission parts, which repeat across requests, are encoded once.
+        """
+        agent_b, mission_b = _parts(self.agent, self.mission)
+        c = self.counters
+        counters_b = canonical_bytes(
+            {
+                "requests_1h": c.requests_1h,
+                "requests_24h": c.requests_24h,
+                "last_result_count": c.last_result_count,
+                "distinct_accounts_1h": c.distinct_accounts_1h,
+            }
+        )
+        out = [_MAP4]
+        for key, value in (
+            (b"agent", agent_b),
+            (b"at", canonical_bytes(self.at)),
+            (b"counters", counters_b),
+            (b"mission", mission_b),
+        ):
+            out += [struct.pack(">I", len(key)), key, value]
+        return hashlib.sha256(DOMAIN + b"".join(out)).digest()
 
     def policy_records(self) -> dict[str, object]:
         """The agent, mission and counters records as JSON values for the policy input."""
@@ -150,8 +194,8 @@ class ContextSnapshot:
             mission = {
                 "id": m.id,
                 "status": m.status.value,
-                "start": _rfc3339(m.start),
-                "end": _rfc3339(m.end),
+                "start": rfc3339(m.start),
+                "end": rfc3339(m.end),
                 "hours_start": m.hours_start,
                 "hours_end": m.hours_end,
                 "timezone": m.timezone,

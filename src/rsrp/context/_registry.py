@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import time
 from collections.abc import Callable
 from typing import TypeVar
 
@@ -45,10 +46,16 @@ def _decode(
 
 
 class Registry:
-    """The operator's agents, organisations and missions (tables ``ctx_*``)."""
+    """The operator's agents, organisations and missions (tables ``ctx_*``).
 
-    def __init__(self, db: Database) -> None:
+    Reads are cached for ``cache_ttl_s`` (default 1 s): a change made here is seen at
+    once (the cache is cleared), a change made by another replica within the TTL.
+    """
+
+    def __init__(self, db: Database, *, cache_ttl_s: float = 1.0) -> None:
         self.db = db
+        self.cache_ttl_s = cache_ttl_s
+        self._cache: dict[tuple[str, str], tuple[float, object]] = {}
         with db.transaction(write=True) as tx:
             for stmt in _SCHEMA:
                 tx.execute(stmt)
@@ -71,16 +78,19 @@ class Registry:
             )
 
     def put_organisation(self, org: Organisation) -> None:
+        self._cache.clear()
         with self.db.transaction(write=True) as tx:
             self._upsert(tx, "ctx_organisations", org.id, organisation_to_value(org), None)
 
     def put_agent(self, agent: Agent) -> None:
+        self._cache.clear()
         with self.db.transaction(write=True) as tx:
             if not tx.execute("SELECT 1 FROM ctx_organisations WHERE id = ?", (agent.org,)):
                 raise ContextDataError(f"agent {agent.id!r}: unknown organisation {agent.org!r}")
             self._upsert(tx, "ctx_agents", agent.id, agent_to_value(agent), None)
 
     def put_mission(self, mission: Mission) -> None:
+        self._cache.clear()
         with self.db.transaction(write=True) as tx:
             if not tx.execute("SELECT 1 FROM ctx_agents WHERE id = ?", (mission.agent_id,)):
                 raise UnknownAgentError(mission.agent_id)
@@ -90,6 +100,7 @@ class Registry:
 
     def import_data(self, data: ContextData) -> None:
         """Upsert everything of ``data`` in one transaction."""
+        self._cache.clear()
         with self.db.transaction(write=True) as tx:
             for o in data.organisations:
                 self._upsert(tx, "ctx_organisations", o.id, organisation_to_value(o), None)
@@ -98,26 +109,52 @@ class Registry:
             for m in data.missions:
                 self._upsert(tx, "ctx_missions", m.id, mission_to_value(m), m.agent_id)
 
+    def _cached(self, kind: str, key: str) -> object | None:
+        hit = self._cache.get((kind, key))
+        if hit is not None and hit[0] > time.monotonic():
+            return hit[1]
+        return None
+
+    def _keep(self, kind: str, key: str, value: object) -> None:
+        if len(self._cache) > 100_000:
+            self._cache.clear()
+        self._cache[(kind, key)] = (time.monotonic() + self.cache_ttl_s, value)
+
     def agent(self, agent_id: str) -> Agent:
+        hit = self._cached("agent", agent_id)
+        if isinstance(hit, Agent):
+            return hit
         with self.db.transaction() as tx:
             rows = tx.execute("SELECT body FROM ctx_agents WHERE id = ?", (agent_id,))
         found = _decode(rows, agent_from_value, "agent")
         if not found:
             raise UnknownAgentError(agent_id)
+        self._keep("agent", agent_id, found[0])
         return found[0]
 
     def organisation(self, org_id: str) -> Organisation | None:
+        hit = self._cached("org", org_id)
+        if isinstance(hit, Organisation):
+            return hit
         with self.db.transaction() as tx:
             rows = tx.execute("SELECT body FROM ctx_organisations WHERE id = ?", (org_id,))
         found = _decode(rows, organisation_from_value, "organisation")
-        return found[0] if found else None
+        if not found:
+            return None
+        self._keep("org", org_id, found[0])
+        return found[0]
 
     def missions_of(self, agent_id: str) -> list[Mission]:
+        hit = self._cached("missions", agent_id)
+        if isinstance(hit, tuple):
+            return list(hit)
         with self.db.transaction() as tx:
             rows = tx.execute(
                 "SELECT body FROM ctx_missions WHERE agent_id = ? ORDER BY id", (agent_id,)
             )
-        return _decode(rows, mission_from_value, "mission")
+        found = _decode(rows, mission_from_value, "mission")
+        self._keep("missions", agent_id, tuple(found))
+        return found
 
     def organisations(self) -> list[Organisation]:
         with self.db.transaction() as tx:

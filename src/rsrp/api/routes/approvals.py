@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
-import base64
-
 from fastapi import APIRouter, Path, Query
 
 from rsrp.api._models import ApprovalIn, ApprovalOut, DecisionOut
 from rsrp.api.deps import ServiceDep, Supervisor, SupervisorOrAuditor
+from rsrp.api.routes.decisions import decision_out
 
 __all__ = ["router"]
 
@@ -48,17 +47,4 @@ def resolve(
     result = service.approvals.resolve(
         caller.principal, decision_id, body.decision == "APPROVE", body.reason
     )
-    d = result.decision
-    return DecisionOut(
-        request_id=result.request_id,
-        decision=d.outcome.name,  # type: ignore[arg-type]
-        code=d.code,
-        message=d.message,
-        matched=[],
-        ledger_index=result.ledger_index,
-        envelope=base64.b64encode(result.envelope).decode("ascii"),
-        state_hash=result.state_hash.hex(),
-        evaluated_at=d.evaluated_at,
-        mission_id=None,
-        signing_mode=service.stages.proof.mode,
-    )
+    return decision_out(result, service.stages.proof.mode)

@@ -8,7 +8,7 @@ from fastapi import APIRouter, HTTPException, Path
 
 from rsrp.api._auth import Identity, Role
 from rsrp.api._models import DecisionIn, DecisionOut, DecisionRecordOut, ReceiptOut
-from rsrp.api._pipeline import DecisionRequest
+from rsrp.api._pipeline import DecisionRequest, DecisionResult
 from rsrp.api._store import DecisionRow
 from rsrp.api.deps import AgentCaller, Caller, ServiceDep
 from rsrp.policy.decision import Outcome
@@ -24,19 +24,8 @@ def _b64(data: bytes) -> str:
     return base64.b64encode(data).decode("ascii")
 
 
-@router.post("", response_model=DecisionOut, summary="Decide a registry request (role agent)")
-def decide(body: DecisionIn, caller: AgentCaller, service: ServiceDep) -> DecisionOut:
-    limit = body.request.get("limit")
-    hint = limit if isinstance(limit, int) and not isinstance(limit, bool) and limit > 0 else 0
-    result = service.pipeline.decide(
-        DecisionRequest(
-            principal=caller.principal,
-            mission_id=body.mission_id,
-            account=body.account,
-            fields=dict(body.request),
-            result_count_hint=hint,
-        )
-    )
+def decision_out(result: DecisionResult, signing_mode: str) -> DecisionOut:
+    """The response for a logged decision (a request or an approval)."""
     d = result.decision
     return DecisionOut(
         request_id=result.request_id,
@@ -49,9 +38,26 @@ def decide(body: DecisionIn, caller: AgentCaller, service: ServiceDep) -> Decisi
         state_hash=result.state_hash.hex(),
         evaluated_at=d.evaluated_at,
         mission_id=result.mission_id,
-        signing_mode=service.stages.proof.mode,
+        signing_mode=signing_mode,
         approval_expires_at=result.approval_expires_at,
     )
+
+
+@router.post("", response_model=DecisionOut, summary="Decide a registry request (role agent)")
+async def decide(body: DecisionIn, caller: AgentCaller, service: ServiceDep) -> DecisionOut:
+    limit = body.request.get("limit")
+    hint = limit if isinstance(limit, int) and not isinstance(limit, bool) and limit > 0 else 0
+    request = DecisionRequest(
+        principal=caller.principal,
+        mission_id=body.mission_id,
+        account=body.account,
+        fields=dict(body.request),
+        result_count_hint=hint,
+    )
+    # Decided with whatever else is in flight: one counter transaction, one ledger
+    # commit for the group; answered only once this decision is durably logged.
+    result = await service.batcher.decide(request)
+    return decision_out(result, service.stages.proof.mode)
 
 
 def _readable(service: ServiceDep, caller: Identity, request_id: str) -> DecisionRow:
@@ -102,12 +108,13 @@ def get_decision(
 )
 def get_receipt(request_id: str = RequestId, *, caller: Caller, service: ServiceDep) -> ReceiptOut:
     row = _readable(service, caller, request_id)
-    proof = service.stages.ledger.receipt(row.ledger_index)
-    if proof is None:
+    receipt = service.stages.ledger.receipt(row.ledger_index)
+    if receipt is None:
         raise HTTPException(404, "no checkpoint covers this decision yet; retry shortly")
     return ReceiptOut(
         request_id=row.request_id,
         ledger_index=row.ledger_index,
         envelope=_b64(service.stages.ledger.entry(row.ledger_index)),
-        proof=proof,
+        proof=receipt.tlog_proof,
+        receipt=receipt.receipt,
     )

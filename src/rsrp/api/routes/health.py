@@ -28,6 +28,8 @@ def healthz() -> dict[str, str]:
 @router.get("/readyz", response_model=ReadyOut, responses={503: {"model": ReadyOut}})
 def readyz(service: ServiceDep) -> JSONResponse:
     checks: dict[str, str] = {}
+    failed = service.selftest_failures
+    checks["selftests"] = f"failed: {', '.join(failed)}" if failed else "ok"
     try:
         service.db.ping()
         checks["database"] = "ok"
