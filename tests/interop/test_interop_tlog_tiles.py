@@ -40,7 +40,8 @@ SIZES = sorted(CHECKPOINTS)
 
 
 def test_vector_covers_every_size() -> None:
-    assert SIZES == list(range(16)) and len(ENTRIES) == 15
+    assert list(range(16)) == SIZES
+    assert len(ENTRIES) == 15
     assert FILES["checkpoint"] == CHECKPOINTS[15]
 
 
@@ -48,9 +49,7 @@ def test_vector_covers_every_size() -> None:
 def test_tessera_checkpoint_verifies_with_our_root(size: int) -> None:
     # c2sp.org/tlog-checkpoint + signed-note: Tessera's checkpoint opens under its vkey, and
     # its root is our RFC 6962 MTH of the first ``size`` entries (the empty tree included).
-    signed = open_checkpoint(
-        CHECKPOINTS[size], _VEC["origin"], [verifier_from_vkey(_VEC["vkey"])]
-    )
+    signed = open_checkpoint(CHECKPOINTS[size], _VEC["origin"], [verifier_from_vkey(_VEC["vkey"])])
     want = MemoryTree.from_entries(ENTRIES[:size]).root() if size else EMPTY_ROOT
     assert signed.checkpoint.size == size and signed.checkpoint.root_hash == want
 
