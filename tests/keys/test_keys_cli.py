@@ -338,3 +338,34 @@ def test_jwks_of_a_store_leaves_kem_keys_out(uri: str) -> None:
     assert [k["kid"] for k in json.loads(out)["keys"]] == ["pq-1"]
     code, out = run("keys", "export", "--store", uri, "--format", "jwks", "enc-1")
     assert code == 1 and "no JWK form for x-wing" in out
+
+
+def test_journal_expected_head(uri: str, tmp_path: Path) -> None:
+    run("keys", "generate", "--store", uri, "--algorithm", "ed25519", "--purpose", "witness")
+    code, out = run("keys", "journal", "--store", uri)
+    head = out.strip().rsplit("head ", 1)[1]
+    assert code == 0 and len(head) == 64
+    assert run("keys", "journal", "--store", uri, "--expected-head", head)[0] == 0
+    code, out = run("keys", "journal", "--store", uri, "--expected-head", "0" * 64)
+    assert code == 1 and "truncated" in out
+
+
+def test_state_changes(uri: str) -> None:
+    run(
+        "keys",
+        "generate",
+        "--store",
+        uri,
+        "--algorithm",
+        "ed25519",
+        "--purpose",
+        "witness",
+        "--key-id",
+        "s1",
+    )
+    assert run("keys", "state", "--store", uri, "s1", "--to", "suspend") == (0, "s1: suspended\n")
+    assert run("keys", "state", "--store", uri, "s1", "--to", "activate") == (0, "s1: active\n")
+    code, out = run("keys", "state", "--store", uri, "s1", "--to", "compromise")
+    assert (code, out) == (0, "s1: compromised\n")
+    code, out = run("keys", "state", "--store", uri, "s1", "--to", "activate")
+    assert code == 1 and "compromised -> active is not allowed" in out

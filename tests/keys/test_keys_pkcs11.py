@@ -27,6 +27,7 @@ from rsrp.keys import (
     Pkcs11KeyStore,
     Purpose,
     WrongPinError,
+    open_signer,
     open_store,
 )
 
@@ -179,12 +180,33 @@ def test_rotation(store: Pkcs11KeyStore) -> None:
     store.sign("r2", b"m")
 
 
-def test_kem_and_ml_dsa_alone_are_not_available(store: Pkcs11KeyStore) -> None:
+def test_kem_keys_are_not_available(store: Pkcs11KeyStore) -> None:
     with pytest.raises(NotAvailableError, match="no software fallback"):
-        store.generate("ml-dsa-65", Purpose.DECISION_SIGNING)
-    with pytest.raises(NotAvailableError):
         store.generate("x-wing", Purpose.DATA_ENCRYPTION)
     assert store.list() == []
+
+
+@pytest.mark.parametrize("algorithm", ["ml-dsa-44", "ml-dsa-65", "ml-dsa-87"])
+def test_ml_dsa_with_wrapped_seed(
+    store: Pkcs11KeyStore, softhsm_token: SoftHsmToken, algorithm: str
+) -> None:
+    k = store.generate(algorithm, Purpose.CHECKPOINT_SIGNING, key_id="pq")
+    pub = crypto.load_public_key(store.public_key("pq"))
+    assert pub.algorithm == algorithm
+    pub.verify(b"checkpoint", store.sign("pq", b"checkpoint", context=b"c"), b"c")
+    pub.verify(b"checkpoint", store.sign("pq", b"checkpoint"))
+    assert fresh_objects(softhsm_token, "pq#kek") == [("SECRET_KEY", True, False, True)]
+    store.retire(k.key_id)
+    store.destroy(k.key_id)
+    assert fresh_objects(softhsm_token, "pq#kek") == []
+    assert json.loads(_data_value(softhsm_token, "pq"))["wrapped_mldsa_seed"] is None
+
+
+def test_byok_ml_dsa_into_token(store: Pkcs11KeyStore) -> None:
+    sk = crypto.generate("ml-dsa-44")
+    k = store.import_key(sk.pkcs8_pem(), Purpose.WITNESS, key_id="byok-pq")
+    assert store.public_key(k.key_id) == sk.public_key().spki_der()
+    sk.public_key().verify(b"m", store.sign(k.key_id, b"m"))
 
 
 def test_context_on_ecdsa_is_refused(store: Pkcs11KeyStore) -> None:
@@ -263,3 +285,24 @@ def test_check_journal_on_token(store: Pkcs11KeyStore) -> None:
     k = store.generate("ed25519", Purpose.WITNESS)
     store.retire(k.key_id)
     assert [e.event for e in store.check_journal()] == ["generate", "activate", "deactivate"]
+
+
+def test_open_signer_from_an_rfc7512_object_uri(
+    store: Pkcs11KeyStore, softhsm_token: SoftHsmToken, tmp_path: Path
+) -> None:
+    store.generate("ecdsa-p384-sha384", Purpose.CHECKPOINT_SIGNING, key_id="cp-1")
+    uri = softhsm_token.uri(object="cp-1") + f"&x-journal={tmp_path}/journal.jsonl"
+    signer = open_signer(uri)
+    assert signer.algorithm == "ecdsa-p384-sha384"
+    crypto.load_public_key(signer.public_key_der()).verify(b"m", signer.sign(b"m"))
+
+
+def test_default_journal_location(
+    softhsm_token: SoftHsmToken, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("XDG_STATE_HOME", str(tmp_path / "state"))
+    s = open_store(softhsm_token.uri() + "&x-jurisdiction=FR")
+    s.generate("ed25519", Purpose.WITNESS, key_id="w")
+    journal = tmp_path / "state" / "rsrp" / f"pkcs11-{softhsm_token.label}.journal.jsonl"
+    assert journal.stat().st_mode & 0o777 == 0o600
+    assert [e.event for e in s.journal()] == ["generate", "activate"]

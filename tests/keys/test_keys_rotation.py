@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 from datetime import timedelta
 from pathlib import Path
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from tests.keys.keys_helpers import PASSPHRASE, T0, Clock, file_store
 
 from rsrp.keys import (
@@ -187,3 +190,35 @@ def test_open_store_in_production_runs_the_selftests_first(
     monkeypatch.setattr(crypto, "require_selftests", failing)
     with pytest.raises(KeyPolicyError, match="self-tests failed"):
         open_store(f"file:{tmp_path}/ks", policy=prod)
+
+
+def test_destroyed_key_still_verifies_what_it_signed_while_active(tmp_path: Path) -> None:
+    clock = Clock()
+    store = file_store(tmp_path / "ks", clock=clock)
+    store.generate("ed25519", Purpose.CHECKPOINT_SIGNING, key_id="k1")
+    sig = store.sign("k1", b"checkpoint")
+    signed_at = clock.now
+    clock.advance(days=1)
+    store.retire("k1")
+    clock.advance(days=30)
+    store.destroy("k1")
+    export_public(store, "k1", tmp_path / "e")
+    entry = Keyring.load(tmp_path / "e").entry("k1")
+    assert entry.info.state is KeyState.DESTROYED
+    assert entry.active_until == T0 + timedelta(days=1)  # the deactivation, not the destruction
+    Keyring.load(tmp_path / "e").verifier("k1", at=signed_at).verify(b"checkpoint", sig)
+    with pytest.raises(KeyNotValidAt):
+        Keyring.load(tmp_path / "e").verifier("k1", at=T0 + timedelta(days=2))
+
+
+@settings(max_examples=150, deadline=None)
+@given(st.binary(max_size=300))
+def test_hostile_keyring_files_only_raise_keystore_errors(data: bytes) -> None:
+    import tempfile
+
+    from rsrp.errors import KeyStoreError
+
+    with tempfile.TemporaryDirectory() as d:
+        (Path(d) / "k1.json").write_bytes(data)
+        with contextlib.suppress(KeyStoreError):
+            Keyring.load(d)

@@ -3,12 +3,21 @@
 from __future__ import annotations
 
 import contextlib
+from pathlib import Path
 
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from rsrp.keys import InvalidKeyURIError, KeyStoreError, NotAvailableError, open_store
+from rsrp import crypto
+from rsrp.keys import (
+    InvalidKeyURIError,
+    KeyStoreError,
+    NotAvailableError,
+    Purpose,
+    open_signer,
+    open_store,
+)
 from rsrp.keys._uri import parse_file_uri, parse_pkcs11_uri
 
 
@@ -149,3 +158,16 @@ def test_fake_cloud_kms_schemes_absent_are_not_available(scheme: str) -> None:
 def test_unknown_scheme() -> None:
     with pytest.raises(InvalidKeyURIError, match="unknown key store URI scheme"):
         open_store("vault:secret/keys")
+
+
+def test_open_signer_from_a_file_uri(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("RSRP_KEYSTORE_PASSPHRASE", "correct horse battery staple")
+    store = open_store(f"file:{tmp_path}/ks?jurisdiction=FR")
+    store.generate("ed25519", Purpose.WITNESS, key_id="w-1")
+    signer = open_signer(f"file:{tmp_path}/ks?key-id=w-1")
+    assert (signer.key_id, signer.jurisdiction) == ("w-1", "FR")
+    crypto.load_public_key(signer.public_key_der()).verify(b"m", signer.sign(b"m"))
+    with pytest.raises(InvalidKeyURIError, match="needs key-id"):
+        open_signer(f"file:{tmp_path}/ks")
+    with pytest.raises(KeyStoreError, match="invalid key id"):
+        open_signer(f"file:{tmp_path}/ks?key-id=../x")

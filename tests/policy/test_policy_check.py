@@ -144,3 +144,15 @@ def test_engine_refuses_errors_but_accepts_warnings() -> None:
     assert len(info.value.diagnostics) == 1
     engine = Engine.from_text(bundle(SCHEMA, rule("R", "x.n > 5 AND x.n < 3")))
     assert [d.severity for d in engine.diagnostics] == ["warning"]
+
+
+def test_default_message_fields_are_checked_where_written() -> None:
+    text = (
+        "BUNDLE t VERSION 1.0.0 JURISDICTION FR\n"
+        'DEFAULT BLOCK MESSAGE "no {x.zz}"\n'
+        "SCHEMA { x { n: int } }\n"
+    )
+    diags = check(parse(text, "f.rsrp"))
+    assert [(d.span.line, d.message) for d in diags] == [
+        (2, "message interpolates an unknown field: {x.zz}")
+    ]

@@ -95,6 +95,8 @@ def test_invalid_input_fails_closed_and_logs(
 def test_naive_now_fails_closed(engine: Engine) -> None:
     d = engine.decide(good_input(), now=dt.datetime(2026, 3, 1, 9, 30))
     assert d.code == EVALUATION_ERROR
+    assert d.evaluated_at == dt.datetime(1970, 1, 1, tzinfo=dt.UTC)
+    assert d.error is not None and "time-zone aware" in d.error
 
 
 def test_decide_many(engine: Engine) -> None:
@@ -146,3 +148,9 @@ def test_many_unknown_fields_give_a_bounded_message(engine: Engine) -> None:
     assert d.code == EVALUATION_ERROR and d.error is not None
     assert "10000 problem(s)" in d.error and "and 9950 more" in d.error
     assert len(d.error) < 5_000
+
+
+def test_now_as_rfc3339_text(engine: Engine) -> None:
+    d = engine.decide(good_input(), now="2026-03-01T10:30:00+01:00")
+    assert d.code == "ACCESS_GRANTED" and d.evaluated_at == NOW
+    assert engine.decide(good_input(), now="yesterday").code == EVALUATION_ERROR

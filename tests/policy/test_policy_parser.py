@@ -222,3 +222,19 @@ def test_mutated_bundle_raises_only_policy_syntax_error(data: st.DataObject) -> 
         text = "\n".join(lines)
     with contextlib.suppress(PolicySyntaxError):
         parse(text)
+
+
+def test_deepest_accepted_bundle_also_compiles() -> None:
+    """Every nesting the parser accepts must hash and compile (no other error type)."""
+    from rsrp.policy import Engine
+
+    accepted = 0
+    for n in range(MAX_DEPTH + 1):
+        text = bundle("x { n: int }", rule("R", "NOT " * n + "(x.n = 1 OR x.n IN [1])"))
+        try:
+            engine = Engine.from_text(text)
+        except PolicySyntaxError:
+            break
+        accepted = n
+        assert engine.rules[0].id == "R"
+    assert accepted > 30

@@ -243,3 +243,69 @@ def test_decimal_float_and_exact_inputs_hash_alike() -> None:
     base: dict[str, Any] = {"r": {"j": 1, "d": Decimal("0.10")}, "o": None}
     as_float: dict[str, Any] = {"r": {"j": 1, "d": 0.1}, "o": None}
     assert engine.decide(base, now=NOW).input_hash == engine.decide(as_float, now=NOW).input_hash
+
+
+ANY_OPERAND = st.sampled_from(
+    [
+        "r.i",
+        "r.d",
+        "r.s",
+        "r.e",
+        "r.b",
+        "r.t",
+        "r.du",
+        "r.ss",
+        "r.si",
+        "o",
+        "o.z",
+        "NOW",
+        "1",
+        "1.5",
+        "'A'",
+        "TRUE",
+        "5m",
+        "TIMESTAMP '2026-01-01T00:00:00Z'",
+        "LENGTH(r.s)",
+        "LENGTH(r.i)",
+        "HOUR(r.t, o.z)",
+        "HOUR(r.s, 'UTC')",
+        "WEEKDAY(NOW, 'Nowhere/X')",
+        "STARTS_WITH(r.s, r.e)",
+        "r.nope",
+        "(r.i = 1)",
+    ]
+)
+untyped_atoms = st.one_of(
+    st.builds(lambda x, op, y: f"{x} {op} {y}", ANY_OPERAND, ops, ANY_OPERAND),
+    st.builds(
+        lambda x, y: f"{x} IN {y}",
+        ANY_OPERAND,
+        st.sampled_from(["r.ss", "r.si", "r.i", "[1, 'a']", "['A']"]),
+    ),
+    st.builds(lambda x, y, z: f"{x} BETWEEN {y} AND {z}", ANY_OPERAND, ANY_OPERAND, ANY_OPERAND),
+    st.builds(lambda x: f"{x} IS NULL", ANY_OPERAND),
+    st.builds(lambda x: f"{x} MATCHES '(a|b'", ANY_OPERAND),
+    ANY_OPERAND,
+)
+untyped = st.recursive(
+    untyped_atoms,
+    lambda inner: st.one_of(
+        st.builds(lambda x: f"NOT {x}", inner),
+        st.builds(lambda x, y: f"({x} AND {y})", inner, inner),
+        st.builds(lambda x, y: f"({x} OR {y})", inner, inner),
+    ),
+    max_leaves=4,
+)
+
+
+@settings(max_examples=300, deadline=None)
+@given(untyped, inputs)
+def test_ill_typed_rules_are_rejected_by_checks_never_crash(when: str, data: Any) -> None:
+    from rsrp.errors import PolicyError
+
+    try:
+        engine = Engine.from_text(bundle_text([(when, "BLOCK", "LOW")]))
+    except PolicyError:
+        return
+    d = engine.decide(data, now=NOW)  # never raises; may fail closed
+    assert d.outcome.name in OUTCOMES

@@ -183,3 +183,23 @@ def test_redos_pattern_runs_in_linear_time() -> None:
     d = _decide("x.s MATCHES '(a+)+$'", {"s": "a" * 5000 + "b"})
     assert d.error is None
     assert d.outcome is Outcome.ALLOW  # the string ends in b: no match, default ALLOW
+
+
+def test_explanations_follow_each_input() -> None:
+    text = bundle(
+        SCHEMA,
+        "RULE T VERSION 1.0.0 SEVERITY LOW WHEN x.t IS NOT NULL"
+        ' THEN BLOCK CODE C MESSAGE "at {x.t}"',
+        "RULE N VERSION 1.0.0 SEVERITY LOW WHEN x.m >= 0"
+        ' THEN WARN CODE W MESSAGE "m={x.m} d={x.d}"',
+        default="ALLOW",
+    )
+    engine = Engine.from_text(text)
+    utc = engine.decide({"x": {"m": 1, "t": "2026-03-01T09:30:00Z", "d": "1.50"}}, now=NOW)
+    paris = engine.decide({"x": {"m": 1, "t": "2026-03-01T10:30:00+01:00", "d": 1.5}}, now=NOW)
+    assert utc.message == "at 2026-03-01T09:30:00Z"
+    assert paris.message == "at 2026-03-01T10:30:00+01:00"
+    assert utc.explanation[1] == paris.explanation[1]  # same values, same text
+    assert utc.explanation[1].message == "m=1 d=1.5"
+    other = engine.decide({"x": {"m": 2, "t": "2026-03-01T09:30:00Z"}}, now=NOW)
+    assert other.explanation[1].message == "m=2 d=null"

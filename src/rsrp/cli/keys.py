@@ -17,6 +17,7 @@ from rich.table import Table
 from rsrp.cli._errors import err_console, exit_on_rsrp_error
 from rsrp.keys import (
     BaseKeyStore,
+    JournalError,
     KeyStoreError,
     Purpose,
     SignatureInvalidError,
@@ -26,6 +27,7 @@ from rsrp.keys import (
     open_store,
     spki_pem,
 )
+from rsrp.keys._journal import GENESIS
 from rsrp.keys._material import crypto_errors, load_public
 from rsrp.keys._model import parse_time
 
@@ -120,6 +122,29 @@ def retire(store: StoreOpt, key_id: KeyIdArg) -> None:
         out.print(f"{key_id}: {_store(store).retire(key_id).state.value}")
 
 
+class Transition(StrEnum):
+    ACTIVATE = "activate"
+    SUSPEND = "suspend"
+    COMPROMISE = "compromise"
+
+
+@app.command("state")
+def state(
+    store: StoreOpt,
+    key_id: KeyIdArg,
+    to: Annotated[Transition, typer.Option("--to", help="Lifecycle change (NIST SP 800-57).")],
+) -> None:
+    """Activate, suspend or mark KEY_ID compromised (retire and destroy have their own)."""
+    with exit_on_rsrp_error():
+        s = _store(store)
+        change = {
+            Transition.ACTIVATE: s.activate,
+            Transition.SUSPEND: s.suspend,
+            Transition.COMPROMISE: s.compromise,
+        }[to]
+        out.print(f"{key_id}: {change(key_id).state.value}")
+
+
 @app.command("destroy")
 def destroy(
     store: StoreOpt,
@@ -178,11 +203,7 @@ def wrapping_key(
 ) -> None:
     """Create a one-time BYOK import key (AES-256, for RFC 5649 key wrap); prints its id."""
     with exit_on_rsrp_error():
-        s = _store(store)
-        new = getattr(s, "new_import_key", None)
-        if new is None:
-            raise KeyStoreError(f"{s.scheme}: stores do not offer import keys")
-        import_id, kek = new()
+        import_id, kek = _store(store).new_import_key()
         output.touch(mode=0o600)
         output.write_bytes(kek)
         out.print(import_id)
@@ -214,18 +235,26 @@ def import_key(
 
 
 @app.command("journal")
-def journal(store: StoreOpt) -> None:
+def journal(
+    store: StoreOpt,
+    expected_head: Annotated[
+        str | None,
+        typer.Option(help="SHA-256 (hex) the last line must have, e.g. from a checkpoint."),
+    ] = None,
+) -> None:
     """Verify the key-event journal (hash chain, and agreement with the store); print it."""
     with exit_on_rsrp_error():
         events = _store(store).check_journal()
+        head = events[-1].line_hash if events else GENESIS
+        if expected_head is not None and head != expected_head.lower():
+            raise JournalError(f"journal head is {head}, want {expected_head} (truncated?)")
         table = Table("seq", "time", "actor", "event", "key id", "state")
         for e in events:
             table.add_row(
                 str(e.seq), e.time.isoformat(), e.actor, e.event, e.key.key_id, e.key.state.value
             )
         out.print(table)
-        head = events[-1].line_hash if events else "-"
-        out.print(f"journal ok: {len(events)} events, head {head}")
+        out.print(f"journal ok: {len(events)} events, head {head}", soft_wrap=True)
 
 
 def _read_signature(path: Path, encoding: SigEncoding) -> bytes:

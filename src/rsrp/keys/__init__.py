@@ -55,7 +55,7 @@ from rsrp.keys._export import (
 from rsrp.keys._journal import JournalEvent, KeyJournal, verify_journal
 from rsrp.keys._keyring import Keyring, KeyringEntry, KeyringVerifier, export_public
 from rsrp.keys._model import TRANSITIONS, KeyInfo, KeyState, Purpose
-from rsrp.keys._open import open_store
+from rsrp.keys._open import open_signer, open_store
 from rsrp.keys._pkcs11 import Pkcs11KeyStore
 from rsrp.keys._policy import KeyPolicy, NodeKeyConfig
 from rsrp.keys._protocol import KeyStore
@@ -107,6 +107,7 @@ __all__ = [
     "note_key_hash",
     "note_skey",
     "note_vkey",
+    "open_signer",
     "open_store",
     "parse_note_skey",
     "parse_note_vkey",

@@ -132,6 +132,7 @@ class KeyJournal:
         """Verify the chain so far, then append one event. Refuses to extend a broken chain."""
         if not _EVENT.match(event):
             raise JournalError(f"invalid event name {event!r}")
+        self.path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
         fd = os.open(self.path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o600)
         try:
             # An exclusive lock from reading the head to the fsync: two processes appending

@@ -7,10 +7,10 @@ from collections.abc import Callable
 from rsrp.keys._errors import InvalidKeyURIError, NotAvailableError
 from rsrp.keys._policy import KeyPolicy
 from rsrp.keys._software import FileKeyStore, passphrase_from_env
-from rsrp.keys._store import BaseKeyStore
-from rsrp.keys._uri import parse_file_uri
+from rsrp.keys._store import BaseKeyStore, StoreSigner
+from rsrp.keys._uri import parse_file_uri, parse_pkcs11_uri
 
-__all__ = ["open_store"]
+__all__ = ["open_signer", "open_store"]
 
 # Cloud key services with no PKCS#11 module of their own: say so instead of guessing.
 _NOT_PKCS11 = {
@@ -55,3 +55,28 @@ def open_store(
             f"{scheme}: key stores are not available in this build: {_NOT_PKCS11[scheme]}"
         )
     raise InvalidKeyURIError(f"unknown key store URI scheme {scheme!r}: want file: or pkcs11:")
+
+
+def open_signer(
+    uri: str,
+    *,
+    passphrase: Callable[[], bytes] | None = None,
+    pin: Callable[[], str] | None = None,
+    policy: KeyPolicy | None = None,
+) -> StoreSigner:
+    """A :class:`Signer` for the one key a URI names (STYLE.md point 8):
+    ``file:/dir?key-id=K`` or ``pkcs11:token=T;object=K?module-path=...`` (RFC 7512
+    ``object`` is the key's label, which is its key id)."""
+    scheme = uri.partition(":")[0]
+    if scheme == "file":
+        key_id = parse_file_uri(uri).key_id
+        if key_id is None:
+            raise InvalidKeyURIError("a signer URI needs key-id= (file:/dir?key-id=K)")
+    elif scheme == "pkcs11":
+        key_id = parse_pkcs11_uri(uri).object
+        if key_id is None:
+            raise InvalidKeyURIError("a signer URI needs object= (pkcs11:token=T;object=K)")
+    else:
+        key_id = ""
+    store = open_store(uri, passphrase=passphrase, pin=pin, policy=policy)
+    return store.signer(key_id)

@@ -27,6 +27,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
+from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ec, mldsa
 from cryptography.hazmat.primitives.serialization import load_der_public_key
 from pkcs11 import Attribute, ObjectClass
@@ -55,7 +56,14 @@ __all__ = ["PIN_ENV", "VENDOR_MODULES", "Pkcs11KeyStore", "pin_from_env"]
 PIN_ENV = "RSRP_PKCS11_PIN"
 COMPOSITE = composite.ALGORITHM
 _IN_TOKEN = frozenset({"ed25519", "ecdsa-p384-sha384"})
-_SUPPORTED = _IN_TOKEN | {COMPOSITE}
+# ML-DSA alone: the seed wrapped under an in-token KEK, as for the composite's ML-DSA half.
+_ML_DSA: dict[str, Any] = {
+    "ml-dsa-44": mldsa.MLDSA44PrivateKey,
+    "ml-dsa-65": mldsa.MLDSA65PrivateKey,
+    "ml-dsa-87": mldsa.MLDSA87PrivateKey,
+}
+_SUPPORTED = _IN_TOKEN | {COMPOSITE} | set(_ML_DSA)
+_DER_SPKI = (serialization.Encoding.DER, serialization.PublicFormat.SubjectPublicKeyInfo)
 
 #: RFC 7512 ``module-name`` values we know, with the vendors' default install paths.
 #: They are only used if the file exists; otherwise the store says "not available".
@@ -101,7 +109,6 @@ class Pkcs11KeyStore(BaseKeyStore):
         self.module = module
         self.token_label = token_label
         path = Path(journal_path) if journal_path else _default_journal(token_label)
-        path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
         super().__init__(
             journal=KeyJournal(path),
             # Processes on this host sharing the token serialise metadata updates here;
@@ -206,22 +213,29 @@ class Pkcs11KeyStore(BaseKeyStore):
                 f"(supported: {sorted(_SUPPORTED)}); no software fallback is made"
             )
 
+    def _wrap_seed(self, kid: str, seed: bytes) -> bytes:
+        """A fresh in-token KEK for ``kid`` and ``seed`` wrapped under it (RFC 5649)."""
+        self._token.generate_kek(f"{kid}#kek")
+        return self._token.wrap_secret(f"{kid}#kek", seed)
+
     def _create(self, info: KeyInfo) -> None:
         self._check_algorithm(info.algorithm)
-        kid = info.key_id
+        kid, alg = info.key_id, info.algorithm
+        wrapped = None
         with self._tlock:
-            self._token.generate_pair(
-                "ecdsa-p384-sha384" if info.algorithm == COMPOSITE else info.algorithm, kid
-            )
-            wrapped = None
-            if info.algorithm == COMPOSITE:
-                self._token.generate_kek(f"{kid}#kek")
+            if alg in _ML_DSA:
+                pq = _ML_DSA[alg].generate()
+                wrapped = self._wrap_seed(kid, pq.private_bytes_raw())
+                public: bytes = pq.public_key().public_bytes(*_DER_SPKI)
+            elif alg == COMPOSITE:
+                self._token.generate_pair("ecdsa-p384-sha384", kid)
                 pq = mldsa.MLDSA65PrivateKey.generate()
-                wrapped = self._token.wrap_secret(f"{kid}#kek", pq.private_bytes_raw())
+                wrapped = self._wrap_seed(kid, pq.private_bytes_raw())
                 ec_der = self._token.public_key_der(kid, "ecdsa-p384-sha384")
                 public = _composite_spki(pq.public_key(), ec_der)
             else:
-                public = self._token.public_key_der(kid, info.algorithm)
+                self._token.generate_pair(alg, kid)
+                public = self._token.public_key_der(kid, alg)
         self._write_record(info, public, wrapped)
 
     def _import(self, info: KeyInfo, pkcs8: bytes) -> None:
@@ -233,9 +247,13 @@ class Pkcs11KeyStore(BaseKeyStore):
             if isinstance(key, composite.CompositePrivateKey):
                 # ECDSA half into the token; ML-DSA seed wrapped under a fresh in-token KEK.
                 self._token.import_private("ecdsa-p384-sha384", kid, key.ecdsa)
-                self._token.generate_kek(f"{kid}#kek")
-                wrapped = self._token.wrap_secret(f"{kid}#kek", key.mldsa.private_bytes_raw())
+                wrapped = self._wrap_seed(kid, key.mldsa.private_bytes_raw())
                 public = key.public_key().spki_der()
+            elif isinstance(
+                key, mldsa.MLDSA44PrivateKey | mldsa.MLDSA65PrivateKey | mldsa.MLDSA87PrivateKey
+            ):
+                wrapped = self._wrap_seed(kid, key.private_bytes_raw())
+                public = key.public_key().public_bytes(*_DER_SPKI)
             else:
                 self._token.import_private(info.algorithm, kid, key)
                 public = self._token.public_key_der(kid, info.algorithm)
@@ -285,30 +303,45 @@ class Pkcs11KeyStore(BaseKeyStore):
     def _public_der(self, key_id: str) -> bytes:
         return base64.b64decode(self._record_of(key_id)["public_key"], validate=True)
 
-    def _sign(self, info: KeyInfo, message: bytes, context: bytes) -> bytes:
+    def _unwrap_mldsa(self, info: KeyInfo, level: str) -> Any:
+        """Unwrap the key's ML-DSA seed inside the token and rebuild the key in memory;
+        check it is the key on record (a seed blob swapped into the metadata would
+        otherwise sign under another key)."""
         kid = info.key_id
-        if info.algorithm != COMPOSITE:
-            if context:
-                raise NotAvailableError(f"{info.algorithm} signatures take no context string")
-            with self._tlock:
-                return self._token.sign(kid, info.algorithm, message)
-        wrapped = _wrapped(self._record_of(kid))
+        rec = self._record_of(kid)  # one read for both the wrapped seed and the public key
+        wrapped = _wrapped(rec)
         if wrapped is None:
-            raise KeyDestroyedError(f"key {kid} has no ML-DSA component left")
-        with crypto_errors(f"composite signature with {kid}"):
-            m_prime = composite.message_representative(message, context)
+            raise KeyDestroyedError(f"key {kid} has no ML-DSA key left")
         with self._tlock:
             seed = self._token.unwrap_secret(f"{kid}#kek", wrapped)
+        pq = _ML_DSA[level].from_seed_bytes(seed)
+        del seed  # dropped at once (CPython cannot wipe bytes; docs/key-custody.md)
+        stored = base64.b64decode(rec["public_key"], validate=True)
+        if info.algorithm == COMPOSITE:
+            ok = stored[-(composite.MLDSA_PK_LEN + 97) : -97] == pq.public_key().public_bytes_raw()
+        else:
+            ok = stored == pq.public_key().public_bytes(*_DER_SPKI)
+        if not ok:
+            raise KeyFileCorruptError(f"key {kid}: unwrapped ML-DSA key does not match its record")
+        return pq
+
+    def _sign(self, info: KeyInfo, message: bytes, context: bytes) -> bytes:
+        kid, alg = info.key_id, info.algorithm
+        if alg in _ML_DSA:
+            pq = self._unwrap_mldsa(info, alg)
+            with crypto_errors(f"{alg} signature with {kid}"):
+                sig: bytes = pq.sign(message, context) if context else pq.sign(message)
+            return sig
+        if alg != COMPOSITE:
+            if context:
+                raise NotAvailableError(f"{alg} signatures take no context string")
+            with self._tlock:
+                return self._token.sign(kid, alg, message)
+        with crypto_errors(f"composite signature with {kid}"):
+            m_prime = composite.message_representative(message, context)
+        pq = self._unwrap_mldsa(info, "ml-dsa-65")
+        with self._tlock:
             ec_sig = self._token.sign(kid, "ecdsa-p384-sha384", m_prime)
-        pq = mldsa.MLDSA65PrivateKey.from_seed_bytes(seed)
-        del seed  # the seed object is dropped at once (CPython cannot wipe bytes)
-        # The unwrapped half must be the one this key was created with (a blob swapped in
-        # the metadata would otherwise sign under another ML-DSA key).
-        stored = self._public_der(kid)
-        if stored[-(composite.MLDSA_PK_LEN + 97) : -97] != pq.public_key().public_bytes_raw():
-            raise KeyFileCorruptError(
-                f"key {kid}: unwrapped ML-DSA key does not match its public key"
-            )
         with crypto_errors(f"composite signature with {kid}"):
             return composite.combine_signatures(pq.sign(m_prime, composite.LABEL), ec_sig)
 

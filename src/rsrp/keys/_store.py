@@ -72,6 +72,7 @@ class BaseKeyStore(ABC):
             if self._flock_depth or self._lock_path is None:  # re-entered, or no file lock
                 yield
                 return
+            self._lock_path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
             fd = os.open(self._lock_path, os.O_RDWR | os.O_CREAT, 0o600)
             try:
                 fcntl.flock(fd, fcntl.LOCK_EX)
@@ -90,6 +91,10 @@ class BaseKeyStore(ABC):
 
     @abstractmethod
     def _import(self, info: KeyInfo, pkcs8: bytes) -> None: ...
+    @abstractmethod
+    def new_import_key(self) -> tuple[str, bytes]:
+        """A one-time AES-256 BYOK import key: ``(id, key bytes)`` (docs/key-custody.md)."""
+
     @abstractmethod
     def _unwrap_import(self, wrapping_key_id: str, wrapped: bytes) -> bytes:
         """RFC 5649-unwrap ``wrapped`` with a store-held import key; return PKCS#8 DER."""

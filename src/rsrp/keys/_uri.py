@@ -1,8 +1,9 @@
 """Store URIs: ``file:`` for the software store, ``pkcs11:`` (RFC 7512) for tokens.
 
-``file:/abs/path[?jurisdiction=FR]`` (also ``file:///abs/path`` and
-``file://localhost/abs/path``, RFC 8089): the store directory and optionally the
-jurisdiction new keys get by default. The passphrase never comes from the URI.
+``file:/abs/path[?jurisdiction=FR][&key-id=K]`` (also ``file:///abs/path`` and
+``file://localhost/abs/path``, RFC 8089): the store directory, optionally the
+jurisdiction new keys get by default, and (for :func:`open_signer`) one key. The
+passphrase never comes from the URI.
 
 ``pkcs11:token=L[;object=K][;id=%01%02][;type=private]...?module-path=/lib.so``
 per RFC 7512 §2.3: path attributes separated by ``;``, query attributes by
@@ -20,7 +21,7 @@ from dataclasses import dataclass, field
 from urllib.parse import unquote_to_bytes
 
 from rsrp.keys._errors import InvalidKeyURIError
-from rsrp.keys._model import check_jurisdiction
+from rsrp.keys._model import check_jurisdiction, check_key_id
 
 __all__ = ["FileURI", "Pkcs11URI", "parse_file_uri", "parse_pkcs11_uri"]
 
@@ -152,10 +153,11 @@ def parse_pkcs11_uri(uri: str) -> Pkcs11URI:
 class FileURI:
     directory: str
     jurisdiction: str | None = None
+    key_id: str | None = None
 
 
-_FILE_QUERY = frozenset({"jurisdiction"})
-_SECRET_WORDS = ("pass", "pin", "secret", "key")
+_FILE_QUERY = frozenset({"jurisdiction", "key-id"})
+_SECRET_WORDS = ("pass", "pin", "secret", "pwd", "token")
 
 
 def parse_file_uri(uri: str) -> FileURI:
@@ -194,4 +196,9 @@ def parse_file_uri(uri: str) -> FileURI:
             )
         params[name] = value
     jur = params.get("jurisdiction")
-    return FileURI(directory, None if jur is None else check_jurisdiction(jur))
+    kid = params.get("key-id")
+    return FileURI(
+        directory,
+        None if jur is None else check_jurisdiction(jur),
+        None if kid is None else check_key_id(unquote_to_bytes(kid).decode("utf-8", "replace")),
+    )

@@ -26,7 +26,7 @@ __all__ = ["bench_rows"]
 
 SOFTHSM_MODULE = "/usr/lib/softhsm/libsofthsm2.so"
 _MSG = b"rsrp decision envelope signing bytes " * 4
-_ALGS = ("ed25519", "ecdsa-p384-sha384", "mldsa65-ecdsa-p384-sha512")
+_ALGS = ("ed25519", "ecdsa-p384-sha384", "ml-dsa-44", "mldsa65-ecdsa-p384-sha512")
 Row = tuple[str, str, str, float]
 
 
@@ -45,7 +45,7 @@ def _store_rows(store: BaseKeyStore, backend: str, seconds: float, keygen: bool)
     rows: list[Row] = []
     for alg in _ALGS:
         info = store.generate(alg, Purpose.DECISION_SIGNING, jurisdiction="FR", test=True)
-        ctx = b"rsrp" if alg.startswith("mldsa") else b""
+        ctx = b"rsrp" if "dsa-" in alg and alg != "ecdsa-p384-sha384" else b""
         sign = partial(store.signer(info.key_id).sign, _MSG, context=ctx)
         rows.append((alg, "sign via key store", backend, _measure(sign, seconds)))
         if keygen:

@@ -216,3 +216,5 @@ class Bundle:
     filename: str
     #: Source text, kept for caret diagnostics; not part of the policy hash.
     source: str
+    #: Where the DEFAULT clause is, for diagnostics about its message.
+    default_span: Span = Span(1, 1, 1, 2)

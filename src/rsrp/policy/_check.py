@@ -211,7 +211,7 @@ def check(bundle: a.Bundle) -> tuple[Diagnostic, ...]:
                     rule.id,
                     "warning",
                 )
-    _check_message(bundle.default_message, a.Span(4, 1, 4, 2), schema, None, err)
+    _check_message(bundle.default_message, bundle.default_span, schema, None, err)
     blockers = [
         r for r in bundle.rules if r.outcome is Outcome.BLOCK and always_true(r.condition, schema)
     ]

@@ -11,6 +11,7 @@ import struct
 
 from rsrp.canonical import DOMAIN
 from rsrp.policy import _ast as a
+from rsrp.policy._explain import explain_expr, message_source
 from rsrp.policy._exprgen import Constants, ExprCompiler
 from rsrp.policy._schema import MAX_INT, FieldSpec, RecordSpec, Schema
 from rsrp.policy.decision import Outcome
@@ -40,8 +41,6 @@ class _Writer:
         self.schema = schema
         self.consts = consts
         self.lines: list[str] = []
-        #: Statements the hash expression needs first (UTF-8 encodings of strings).
-        self.pre: list[str] = []
 
     def emit(self, depth: int, text: str) -> None:
         self.lines.append("    " * depth + text)
@@ -121,7 +120,7 @@ class _Writer:
     def null_fill(self, depth: int, rec: RecordSpec) -> None:
         names = [f"f{f.index}" for f in self.all_fields(rec)]
         names += [f"r{r.index}" for r in self.records_in(rec)]
-        self.emit(depth, " = ".join(names) + " = None")
+        self.emit(depth, " = ".join(names) + " = None" if names else "pass")
 
     def records_in(self, rec: RecordSpec) -> list[RecordSpec]:
         out: list[RecordSpec] = []
@@ -164,20 +163,13 @@ class _Writer:
         elif kind == "bool":
             code = f"(b'\\x01\\x01' if {var} else b'\\x01\\x00')"
         elif kind == "string":
-            code = f"_HDR(4, len(b{spec.index})) + b{spec.index}"
-            enc = f"{var}.encode()"
-            self.pre.append(
-                f"b{spec.index} = None if {var} is None else {enc}"
-                if spec.maybe_null
-                else f"b{spec.index} = {enc}"
-            )
+            # Identifiers, zones and codes repeat across requests: a bounded cache of
+            # encodings makes the common case one dict lookup.
+            code = f"(_str_get({var}) or _enc_str({var}))"
+        elif kind.startswith("set<"):
+            code = f"(_set_get({var}) or _enc_set({var}))"
         else:
-            helper = {
-                "decimal": "_enc_decimal",
-                "duration": "_enc_duration",
-                "set<string>": "_enc_set",
-                "set<int>": "_enc_set",
-            }[kind]
+            helper = {"decimal": "_enc_decimal", "duration": "_enc_duration"}[kind]
             code = f"{helper}({var})"
         return f"(_NULLB if {var} is None else {code})" if spec.nullable else code
 
@@ -211,8 +203,13 @@ def _tuple(parts: list[bytes | str]) -> str:
     return "(" + "".join(f"{p!r}, " if isinstance(p, bytes) else f"{p}, " for p in merged) + ")"
 
 
-def generate(schema: Schema, rules: tuple[a.Rule, ...]) -> Generated:
-    """Source of ``decide(inp, now) -> (values, present, input_hash, matched_mask)``."""
+def generate(schema: Schema, rules: tuple[a.Rule, ...], default_message: str) -> Generated:
+    """Source of ``decide(inp, now) -> Decision``; raises _Bad on an invalid input.
+
+    Needs in its namespace: the helpers of ``_engine._namespace``, ``_V`` (mask →
+    (outcome, code, matched, decided_by) cache), ``_verdict`` (fills it) and
+    ``_IDENT`` (bundle id, version, jurisdiction, policy_hash, bytecode_hash).
+    """
     consts = Constants()
     w = _Writer(schema, consts)
     w.emit(0, "def decide(inp, now):")
@@ -221,16 +218,25 @@ def generate(schema: Schema, rules: tuple[a.Rule, ...]) -> Generated:
     w.emit(1, "except Exception:")
     w.emit(2, "raise _Bad from None")
     pieces = _tuple([DOMAIN, *w.encode_record(schema.root)])
-    for line in w.pre:
-        w.emit(1, line)
     w.emit(1, f"h = _sha256(b''.join({pieces})).digest()")
-    fields = "".join(f"f{f.index}, " for f in schema.fields)
-    records = "".join(f"r{r.index} is not None, " for r in schema.records)
     w.emit(1, "m = 0")
     ordered = decision_order(rules)
     exprs = ExprCompiler(schema, consts)
+    for rule in ordered:  # counting pass: which time-zone conversions repeat
+        exprs.condition(rule.condition)
+    exprs.memoize_repeated_calls()
+    if exprs.memo:
+        w.emit(1, " = ".join(exprs.memo.values()) + " = _UNSET")
     for i, rule in enumerate(ordered):
         w.emit(1, f"# {i}: {rule.id}")
         w.emit(1, f"if {exprs.condition(rule.condition)}: m |= {1 << i}")
-    w.emit(1, f"return ({fields}), ({records}), h, m")
+    # Explain the matched rules (in decision order) and build the Decision here, from
+    # locals: no values tuple, no second function call per matched rule.
+    w.emit(1, "x = []")
+    for i, rule in enumerate(ordered):
+        w.emit(1, f"if m & {1 << i}: x.append({explain_expr(schema, rule)})")
+    w.emit(1, "v = _V.get(m) or _verdict(m)")
+    default = message_source(schema, default_message)
+    w.emit(1, f"message = x[0].message if x else {default}")
+    w.emit(1, "return _make(v[0], v[1], message, v[2], tuple(x), v[3], *_IDENT, h, now)")
     return Generated("\n".join(w.lines) + "\n", consts, ordered)

@@ -8,7 +8,6 @@ import json
 import logging
 import os
 from collections.abc import Callable, Iterable, Sequence
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -27,11 +26,11 @@ from rsrp.policy._errors import (
     PolicyCheckError,
     PolicySyntaxError,
 )
-from rsrp.policy._explain import explain_source, message_source
 from rsrp.policy._fastnew import make_decision, make_explanation
 from rsrp.policy._hashing import bytecode_hash, policy_hash
 from rsrp.policy._parser import MAX_SOURCE_BYTES, parse
 from rsrp.policy._validate import nested, validate
+from rsrp.policy._values import parse_rfc3339
 from rsrp.policy.decision import Decision, MatchedRule, Outcome, RuleExplanation
 
 __all__ = ["EVALUATION_ERROR", "Engine"]
@@ -41,7 +40,6 @@ log = logging.getLogger("rsrp.policy")
 #: Code of every decision that failed closed (docs/policy-language.md, Failing closed).
 EVALUATION_ERROR = "EVALUATION_ERROR"
 _MASK_CACHE_MAX = 4096
-_Explainer = Callable[[tuple[object, ...], tuple[bool, ...], dt.datetime], RuleExplanation]
 
 
 class _Bad(Exception):  # noqa: N818 - internal signal, never escapes the engine
@@ -54,15 +52,9 @@ def _enc_int_checked(v: int) -> bytes:
     return rt.enc_int(v)
 
 
-@dataclass(frozen=True, slots=True)
-class _Verdict:
-    """Everything about a decision that depends only on which rules matched."""
-
-    outcome: Outcome
-    code: str
-    matched: tuple[MatchedRule, ...]
-    explainers: tuple[_Explainer, ...]
-    decided_by: str | None
+#: Everything about a decision that depends only on which rules matched:
+#: (outcome, code, matched rules in decision order, deciding rule id or None).
+_Verdict = tuple[Outcome, str, tuple[MatchedRule, ...], str | None]
 
 
 def _materialize(tagged: object, value: object) -> object:
@@ -85,19 +77,23 @@ def _namespace() -> dict[str, Any]:
         "_conv_iset": sc.to_int_set,
         "_SMALL": tuple(rt.enc_int(i) for i in range(1024)),
         "_enc_int_checked": _enc_int_checked,
-        "_enc_str": rt.enc_str,
+        "_enc_str": rt.enc_str_cached,
+        "_str_get": rt.STR_CACHE.get,
+        "_set_get": rt.SET_CACHE.get,
         "_enc_decimal": rt.enc_decimal,
         "_enc_duration": rt.enc_duration,
-        "_enc_set": rt.enc_set,
+        "_enc_set": rt.enc_set_cached,
         "_NULLB": b"\x00",
         "_zone": rt.zone,
         "_between": rt.between,
+        "_UNSET": object(),
         "_ZONES": rt.ZONES,
         "_HDR": rt.HDR,
         "_INTT": frozenset({int}),
         "_STRT": frozenset({str}),
         "_jstr": rt.json_string,
         "_RX": make_explanation,
+        "_make": make_decision,
         "_js": rt.json_text,
         "_mt": rt.message_text,
     }
@@ -117,28 +113,30 @@ class Engine:
             raise PolicyCheckError(self.diagnostics, bundle.source)
         self.bundle = bundle
         self.schema = sc.build_schema(bundle.schema)
-        gen = generate(self.schema, bundle.rules)
-        lines = [gen.source]
-        for i, rule in enumerate(gen.rules):
-            lines.extend(explain_source(self.schema, i, rule))
-        default = message_source(self.schema, bundle.default_message)
-        lines.append(f"def default_message(v, p, now):\n    return {default}")
+        gen = generate(self.schema, bundle.rules, bundle.default_message)
         #: The generated Python source; its hash is the bytecode_hash.
-        self.source = "\n".join(lines) + "\n"
+        self.source = gen.source
         self.rules = gen.rules
         self.policy_hash = policy_hash(bundle)
         self.bytecode_hash = bytecode_hash(self.source, gen.consts.tagged)
-        ns = _namespace()
-        for i, (tagged, value) in enumerate(zip(gen.consts.tagged, gen.consts.values, strict=True)):
-            ns[f"_K{i}"] = _materialize(tagged, value)
-        exec(compile(self.source, f"<rsrp-policy {bundle.id}>", "exec"), ns)  # noqa: S102 - our own generated code
-        self._fn: Callable[[object, dt.datetime], tuple[Any, Any, bytes, int]] = ns["decide"]
-        self._explainers: list[_Explainer] = [ns[f"x{i}"] for i in range(len(gen.rules))]
-        self._default_message: _Explainer = ns["default_message"]
         self._matched = [
             MatchedRule(r.id, r.version, r.outcome, r.code, r.severity) for r in gen.rules
         ]
         self._verdicts: dict[int, _Verdict] = {}
+        ns = _namespace()
+        ns["_V"] = self._verdicts
+        ns["_verdict"] = self._verdict
+        ns["_IDENT"] = (
+            bundle.id,
+            bundle.version,
+            bundle.jurisdiction,
+            self.policy_hash,
+            self.bytecode_hash,
+        )
+        for i, (tagged, value) in enumerate(zip(gen.consts.tagged, gen.consts.values, strict=True)):
+            ns[f"_K{i}"] = _materialize(tagged, value)
+        exec(compile(self.source, f"<rsrp-policy {bundle.id}>", "exec"), ns)  # noqa: S102 - our own generated code
+        self._fn: Callable[[object, dt.datetime], Decision] = ns["decide"]
 
     @classmethod
     def from_text(cls, text: str, filename: str = "<policy>") -> Engine:
@@ -171,63 +169,41 @@ class Engine:
         picked = [i for i in range(len(self.rules)) if mask >> i & 1]
         if picked:
             first = self.rules[picked[0]]
-            verdict = _Verdict(
-                first.outcome,
-                first.code,
-                tuple(self._matched[i] for i in picked),
-                tuple(self._explainers[i] for i in picked),
-                first.id,
-            )
+            matched = tuple(self._matched[i] for i in picked)
+            verdict: _Verdict = (first.outcome, first.code, matched, first.id)
         else:
             b = self.bundle
-            verdict = _Verdict(b.default_outcome, b.default_code, (), (), None)
+            verdict = (b.default_outcome, b.default_code, (), None)
         if len(self._verdicts) < _MASK_CACHE_MAX:
             self._verdicts[mask] = verdict
         return verdict
 
-    def decide(self, data: object, now: dt.datetime) -> Decision:
-        """Decide ``data`` at evaluation time ``now`` (NOW). Never raises: fails closed."""
+    def decide(self, data: object, now: dt.datetime | str) -> Decision:
+        """Decide ``data`` at evaluation time ``now`` (NOW): an aware datetime or an
+        RFC 3339 string. Never raises: any error gives BLOCK / EVALUATION_ERROR."""
         try:
-            if not isinstance(now, dt.datetime) or now.utcoffset() is None:
+            if not isinstance(now, dt.datetime):
+                if not isinstance(now, str):
+                    raise PolicyError("now must be a time-zone aware datetime")
+                now = parse_rfc3339(now)
+            elif now.utcoffset() is None:
                 raise PolicyError("now must be a time-zone aware datetime")
-            values, present, input_hash, mask = self._fn(data, now)
-            verdict = self._verdicts.get(mask) or self._verdict(mask)
-            explainers = verdict.explainers
-            if len(explainers) == 1:
-                explanation: tuple[RuleExplanation, ...] = (explainers[0](values, present, now),)
-            else:
-                explanation = tuple(x(values, present, now) for x in explainers)
-            if explanation:
-                message = explanation[0].message
-            else:
-                message = self._default_message(values, present, now)  # type: ignore[assignment]
+            return self._fn(data, now)
         except _Bad:
             return self._failed(data, now, self._why_invalid(data))
         except Exception as e:
             return self._failed(data, now, e)
-        b = self.bundle
-        return make_decision(
-            verdict.outcome,
-            verdict.code,
-            message,
-            verdict.matched,
-            explanation,
-            verdict.decided_by,
-            b.id,
-            b.version,
-            b.jurisdiction,
-            self.policy_hash,
-            self.bytecode_hash,
-            input_hash,
-            now,
-        )
 
     def decide_many(
-        self, inputs: Iterable[object], now: dt.datetime | Sequence[dt.datetime]
+        self,
+        inputs: Iterable[object],
+        now: dt.datetime | str | Sequence[dt.datetime | str],
     ) -> list[Decision]:
-        """Decide each input; ``now`` is one time for all or one per input."""
+        """Decide each input; ``now`` is one time for all or one per input.
+
+        Raises PolicyError only when the number of times and inputs differ."""
         items = list(inputs)
-        if isinstance(now, dt.datetime):
+        if isinstance(now, dt.datetime | str):
             return [self.decide(x, now) for x in items]
         times = list(now)
         if len(times) != len(items):
@@ -255,7 +231,10 @@ class Engine:
             input_hash = canonical_hash(data)  # type: ignore[arg-type]
         except Exception:
             input_hash = bytes(32)
-        when = now if isinstance(now, dt.datetime) else dt.datetime(1970, 1, 1, tzinfo=dt.UTC)
+        # A missing or naive ``now`` is itself the error; record the epoch, never a guess.
+        when = dt.datetime(1970, 1, 1, tzinfo=dt.UTC)
+        if isinstance(now, dt.datetime) and now.utcoffset() is not None:
+            when = now
         b = self.bundle
         message = f"evaluation failed: {text}"
         explained = RuleExplanation(EVALUATION_ERROR, (("error", json.dumps(text)),), message)

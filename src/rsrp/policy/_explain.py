@@ -1,6 +1,6 @@
-"""Generated explain functions: for one matched rule, the values its condition read and
-its interpolated message. Only matched rules are explained, so the cost is paid per
-match, not per rule.
+"""Generated explanations: for one matched rule, the values its condition read and its
+interpolated message, as an expression over the generated function's locals. Only
+matched rules are explained, so the cost is paid per match, not per rule.
 """
 
 from __future__ import annotations
@@ -10,7 +10,7 @@ from rsrp.policy._exprgen import fields_read
 from rsrp.policy._schema import FieldSpec, RecordSpec, Schema
 from rsrp.policy._template import parse_template
 
-__all__ = ["explain_source", "message_source"]
+__all__ = ["explain_expr", "message_source"]
 
 
 def _json(schema: Schema, path: tuple[str, ...]) -> str:
@@ -40,15 +40,15 @@ def _text(schema: Schema, path: tuple[str, ...]) -> str:
 def _value(schema: Schema, path: tuple[str, ...]) -> str:
     spec = schema.lookup(path)
     if isinstance(spec, FieldSpec):
-        return f"v[{spec.index}]"
+        return f"f{spec.index}"
     if isinstance(spec, RecordSpec):
         # A record appears only under IS [NOT] NULL: explain it by its presence.
-        return f"(None if not p[{spec.index}] else 'present')"
+        return f"(None if r{spec.index} is None else 'present')"
     raise AssertionError(f"unchecked path {'.'.join(path)}")
 
 
 def message_source(schema: Schema, template: str) -> str:
-    """Python expression rendering ``template`` from the values tuple ``v``."""
+    """Python expression rendering ``template`` from the field locals ``f{i}``."""
     pieces = []
     for part in parse_template(template):
         if isinstance(part, str):
@@ -60,8 +60,8 @@ def message_source(schema: Schema, template: str) -> str:
     return pieces[0] if len(pieces) == 1 else "''.join((" + ", ".join(pieces) + ",))"
 
 
-def explain_source(schema: Schema, index: int, rule: a.Rule) -> list[str]:
-    """``def x{index}(v, p, now)`` returning the rule's RuleExplanation."""
+def explain_expr(schema: Schema, rule: a.Rule) -> str:
+    """Expression building the rule's RuleExplanation from the field locals."""
     seen: dict[str, str] = {}
     for path in sorted(fields_read(rule.condition), key=lambda p: p.dotted):
         seen.setdefault(path.dotted, _json(schema, path.parts))
@@ -69,10 +69,7 @@ def explain_source(schema: Schema, index: int, rule: a.Rule) -> list[str]:
     if _uses_now(rule.condition):
         reads.append("('NOW', _js(now))")
     values = "(" + "".join(f"{r}, " for r in reads) + ")"
-    return [
-        f"def x{index}(v, p, now):",
-        f"    return _RX({rule.id!r}, {values}, {message_source(schema, rule.message)})",
-    ]
+    return f"_RX({rule.id!r}, {values}, {message_source(schema, rule.message)})"
 
 
 def _uses_now(e: a.Expr) -> bool:

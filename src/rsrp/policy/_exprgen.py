@@ -78,6 +78,16 @@ class ExprCompiler:
     def __init__(self, schema: Schema, consts: Constants) -> None:
         self.schema = schema
         self.consts = consts
+        #: How often each HOUR/WEEKDAY call text occurs (filled by a counting pass).
+        self.calls: dict[str, int] = {}
+        #: Call texts computed once per decision, and their local names.
+        self.memo: dict[str, str] = {}
+
+    def memoize_repeated_calls(self) -> None:
+        """After a counting pass: share every HOUR/WEEKDAY call that occurs twice or more."""
+        for code, count in self.calls.items():
+            if count > 1:
+                self.memo[code] = f"_c{len(self.memo)}"
 
     def _literal(self, lit: a.Literal) -> str:
         if lit.kind in ("string", "int", "bool"):
@@ -117,7 +127,14 @@ class ExprCompiler:
         else:
             tz = f"(_ZONES.get({args[1].code}) or _zone({args[1].code}))"
         method = "hour" if e.func == "HOUR" else "isoweekday()"
-        return _Operand(f"{args[0].code}.astimezone({tz}).{method}", nulls)
+        code = f"{args[0].code}.astimezone({tz}).{method}"
+        self.calls[code] = self.calls.get(code, 0) + 1
+        name = self.memo.get(code)
+        if name is not None:
+            # Computed at most once per decision, lazily, so errors surface only
+            # where the unshared code would have raised them.
+            code = f"({name} if {name} is not _UNSET else ({name} := {code}))"
+        return _Operand(code, nulls)
 
     def condition(self, e: a.Expr) -> str:
         """Python source of a bool expression, false on NULL per the spec."""

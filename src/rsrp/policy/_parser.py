@@ -20,7 +20,7 @@ __all__ = ["MAX_DEPTH", "MAX_SOURCE_BYTES", "parse"]
 #: Largest bundle accepted, in UTF-8 bytes.
 MAX_SOURCE_BYTES = 1 << 20
 #: Deepest syntax tree accepted (parentheses and NOT nest); keeps recursion bounded.
-MAX_DEPTH = 64
+MAX_DEPTH = 48
 _MAX_INT = 1 << 63
 _ESCAPES = {"\\": "\\", "'": "'", '"': '"', "n": "\n", "t": "\t"}
 _UNITS = {
@@ -232,6 +232,7 @@ def _bundle(tree: Tree[Token], filename: str, text: str) -> a.Bundle:
         rules=tuple(_rule(r) for r in rules if isinstance(r, Tree)),
         filename=filename,
         source=text,
+        default_span=_span_of(message) if isinstance(message, Token) else _span_of(default),
     )
 
 

@@ -16,13 +16,17 @@ from rsrp.policy._values import parse_rfc3339
 
 __all__ = [
     "HDR",
+    "SET_CACHE",
+    "STR_CACHE",
     "ZONES",
     "between",
     "enc_decimal",
     "enc_duration",
     "enc_int",
     "enc_set",
+    "enc_set_cached",
     "enc_str",
+    "enc_str_cached",
     "json_string",
     "json_text",
     "message_text",
@@ -61,6 +65,28 @@ def enc_duration(v: dt.timedelta) -> bytes:
 
 
 _SMALL_INTS = {i: enc_int(i) for i in range(1024)}
+
+#: Canonical encodings of recently seen strings and sets, by value. Bounded: the
+#: cache is emptied when full, so hostile inputs cost time, never memory.
+STR_CACHE: dict[str, bytes] = {}
+SET_CACHE: dict[frozenset[Any], bytes] = {}
+_ENC_CACHE_MAX = 4096
+
+
+def enc_str_cached(v: str) -> bytes:
+    out = enc_str(v)
+    if len(STR_CACHE) >= _ENC_CACHE_MAX:
+        STR_CACHE.clear()
+    STR_CACHE[v] = out
+    return out
+
+
+def enc_set_cached(v: frozenset[Any]) -> bytes:
+    out = enc_set(v)
+    if len(SET_CACHE) >= _ENC_CACHE_MAX:
+        SET_CACHE.clear()
+    SET_CACHE[v] = out
+    return out
 
 
 def enc_set(v: frozenset[str] | frozenset[int]) -> bytes:
@@ -120,8 +146,20 @@ def _duration_text(v: dt.timedelta) -> str:
     return f"{sign}PT{seconds}{tail}S"
 
 
+_TEXT_CACHE: dict[tuple[dt.datetime, object], str] = {}
+
+
 def _timestamp_text(v: dt.datetime) -> str:
-    return v.isoformat().replace("+00:00", "Z")
+    # isoformat() costs ~1 us; the same instant in the same zone always prints the
+    # same, so (instant, tzinfo) is a safe key. Bounded like the parse cache.
+    key = (v, v.tzinfo)
+    text = _TEXT_CACHE.get(key)
+    if text is None:
+        text = v.isoformat().replace("+00:00", "Z")
+        if len(_TEXT_CACHE) >= _TS_CACHE_MAX:
+            _TEXT_CACHE.clear()
+        _TEXT_CACHE[key] = text
+    return text
 
 
 def _set_text(v: frozenset[object]) -> str:
