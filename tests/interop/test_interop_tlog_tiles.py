@@ -12,7 +12,9 @@ import json
 from pathlib import Path
 
 import pytest
+from typer.testing import CliRunner
 
+from rsrp.cli.main import app
 from rsrp.ledger import (
     EMPTY_ROOT,
     Checkpointer,
@@ -98,3 +100,20 @@ def test_our_export_reproduces_tessera_byte_for_byte(tmp_path: Path) -> None:
         "tile/0/000.p/15": FILES["tile/0/000.p/15"],
         "tile/entries/000.p/15": FILES["tile/entries/000.p/15"],
     }
+
+
+def test_ledger_verify_cli_accepts_the_tessera_log(tmp_path: Path) -> None:
+    # `rsrp ledger verify DIR` is the auditor's tool: it must accept a third-party tiled log.
+    out = _materialise(tmp_path / "log", 15)
+    root_hex = MemoryTree.from_entries(ENTRIES[:15]).root().hex()
+    args = ["ledger", "verify", str(out), "--vkey", _VEC["vkey"], "--origin", _VEC["origin"]]
+    res = CliRunner().invoke(app, [*args, "--trusted", f"7:{_root(7).hex()}"])
+    assert res.exit_code == 0, res.output
+    assert "15 entries" in res.output and root_hex in res.output
+    # A checkpoint the auditor saw before that this log does not contain: refused.
+    bad = CliRunner().invoke(app, [*args, "--trusted", f"7:{_root(8).hex()}"])
+    assert bad.exit_code == 1, bad.output
+
+
+def _root(size: int) -> bytes:
+    return MemoryTree.from_entries(ENTRIES[:size]).root()
