@@ -112,3 +112,39 @@ def test_certificate_self_signature_verifies_through_spki_pem() -> None:
     spki = load_public_key(CERT_DER).spki_der()
     pem = b"-----BEGIN PUBLIC KEY-----\n" + base64.encodebytes(spki) + b"-----END PUBLIC KEY-----\n"
     load_public_key(pem).verify(cert.tbs_certificate_bytes, cert.signature, b"")
+
+
+def test_byok_import_of_the_drafts_pkcs8_exports_the_drafts_spki(tmp_path: Path) -> None:
+    # BYOK: the draft's composite private key (sk_pkcs8) imported with `rsrp keys import`;
+    # the exported SubjectPublicKeyInfo is byte for byte the one in the draft's certificate,
+    # and verifies the draft's signature through `rsrp keys verify`.
+    env = {"RSRP_KEYSTORE_PASSPHRASE": "interop test passphrase"}
+    store = f"file:{tmp_path / 'store'}?jurisdiction=FR"
+    (tmp_path / "sk.der").write_bytes(base64.b64decode(TC["sk_pkcs8"]))
+    imp = runner.invoke(
+        app,
+        [
+            *("keys", "import", "--store", store, "--purpose", "decision-signing"),
+            *("--key-id", "draft-composite", str(tmp_path / "sk.der")),
+        ],
+        env=env,
+    )
+    assert imp.exit_code == 0, imp.output
+    exp = runner.invoke(
+        app,
+        ["keys", "export", "--store", store, "draft-composite", "--out", str(tmp_path / "pub.pem")],
+        env=env,
+    )
+    assert exp.exit_code == 0, exp.output
+    pem = (tmp_path / "pub.pem").read_bytes()
+    assert load_public_key(pem).spki_der() == load_public_key(CERT_DER).spki_der()
+    (tmp_path / "m").write_bytes(M)
+    (tmp_path / "sig").write_bytes(base64.b64decode(TC["s"]))
+    ok = runner.invoke(
+        app,
+        [
+            *("keys", "verify", "--public-key", str(tmp_path / "pub.pem")),
+            *("--signature", str(tmp_path / "sig"), str(tmp_path / "m")),
+        ],
+    )
+    assert ok.exit_code == 0, ok.output
