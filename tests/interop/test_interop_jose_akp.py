@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from cryptography.hazmat.primitives.asymmetric import mldsa
+from cryptography.hazmat.primitives.asymmetric import ed25519, mldsa
 from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat
 
 from rsrp.crypto import InvalidSignature, load_public_key
@@ -85,3 +85,21 @@ def test_drafts_jws_verifies_with_our_crypto(alg: str) -> None:
     key.verify(signing_input, sig)  # JWS ML-DSA: FIPS 204 pure, empty context
     with pytest.raises(InvalidSignature):
         key.verify(signing_input + b"x", sig)
+
+
+def test_ed25519_jwk_matches_rfc8037_appendix_a() -> None:
+    # RFC 8037 §A.1-A.3: the RFC 8032 test 1 key as an OKP JWK, and its RFC 7638 thumbprint.
+    sk = ed25519.Ed25519PrivateKey.from_private_bytes(
+        bytes.fromhex("9d61b19deffd5a60ba844af492ec2cc44449c5697b326919703bac031cae7f60")
+    )
+    spki = sk.public_key().public_bytes(Encoding.DER, PublicFormat.SubjectPublicKeyInfo)
+    ours = jwk(spki, kid="k")
+    assert (ours["kty"], ours["crv"], ours["x"]) == (
+        "OKP",
+        "Ed25519",
+        "11qYAYKxCrfVS_7TyWQHOg7hcvPapiMlrwIaaPcHURo",
+    )
+    members = {k: ours[k] for k in ("crv", "kty", "x")}
+    canonical = json.dumps(members, separators=(",", ":"), sort_keys=True).encode()
+    thumb = base64.urlsafe_b64encode(hashlib.sha256(canonical).digest()).rstrip(b"=").decode()
+    assert thumb == "kPrK_qmxVWaYVA9wwBF6Iuo3vVzz7TxHCTwXBygrS4k"
