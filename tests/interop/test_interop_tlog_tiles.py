@@ -22,10 +22,10 @@ from rsrp.ledger import (
     MemoryTree,
     TilesSource,
     audit,
+    checkpoint_note_verifier,
     entries_path,
     export_tiles,
     hash_leaf,
-    note_checker,
     open_checkpoint,
     signer_from_skey,
     tile_path,
@@ -80,7 +80,7 @@ def test_our_tiles_reader_audits_the_tessera_log(tmp_path: Path, size: int) -> N
     report = audit(
         src,
         node_levels=src.node_levels(),
-        verify_note=note_checker([verifier_from_vkey(_VEC["vkey"])]),
+        verify_note=checkpoint_note_verifier(_VEC["origin"], [verifier_from_vkey(_VEC["vkey"])]),
     )
     assert report.size == size
     assert report.root == (MemoryTree.from_entries(ENTRIES[:size]).root() if size else EMPTY_ROOT)
