@@ -26,6 +26,7 @@ from rsrp.ledger import (
 )
 
 WRITER = Path(__file__).with_name("ledger_writer.py")
+ROOT = Path(__file__).resolve().parents[2]  # the checkout: its src/ goes first on the path
 
 
 def _entries(n: int, start: int = 0) -> list[bytes]:
@@ -164,7 +165,7 @@ def test_checkpoint_api(log: Log) -> None:
 
 
 def _run_writers(url: str, procs: int, count: int, threads: int = 1) -> list[str]:
-    env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(Path("src").resolve()), "."])}
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(ROOT / "src"), str(ROOT)])}
     runs = [
         subprocess.Popen(
             [sys.executable, str(WRITER), url, f"p{k}", str(count), str(threads)],

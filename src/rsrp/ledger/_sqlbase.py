@@ -175,18 +175,33 @@ class SqlBackend:
     def read_entry_columns(
         self, start: int, limit: int
     ) -> tuple[Sequence[int], Sequence[bytes], Sequence[bytes]]:
-        """Entries from ``start`` as columns (index, data, leaf hash), for bulk audits."""
+        """Entries in ``[start, start + limit)`` as columns (index, data, leaf hash), for audits.
+
+        A full chunk of an integer key range has every index, so the index column is only
+        read back for a short chunk (the log's end, or a gap): a third fewer values to build.
+        """
         with self._read() as cur:
             cur.execute(
                 self._q(
-                    "SELECT idx, data, leaf_hash FROM entries WHERE idx >= ? ORDER BY idx LIMIT ?"
+                    "SELECT data, leaf_hash FROM entries WHERE idx >= ? AND idx < ? ORDER BY idx"
                 ),
-                (start, limit),
+                (start, start + limit),
             )
             rows = cur.fetchall()
-        if not rows:
+            if len(rows) == limit:
+                data, hashes = zip(*rows, strict=True)
+                return range(start, start + limit), data, hashes
+            cur.execute(
+                self._q(
+                    "SELECT idx, data, leaf_hash FROM entries WHERE idx >= ? AND idx < ?"
+                    " ORDER BY idx"
+                ),
+                (start, start + limit),
+            )
+            full = cur.fetchall()
+        if not full:
             return [], [], []
-        idx, data, hashes = zip(*rows, strict=True)
+        idx, data, hashes = zip(*full, strict=True)
         return idx, data, hashes
 
     def read_node_columns(
