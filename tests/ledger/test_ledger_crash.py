@@ -15,12 +15,13 @@ import pytest
 from rsrp.ledger import Log, audit
 
 WRITER = Path(__file__).with_name("ledger_writer.py")
+ROOT = Path(__file__).resolve().parents[2]  # the checkout: its src/ goes first on the path
 ROUNDS = 20
 WRITERS = 3
 
 
 def _spawn(url: str, tag: str, out: Path) -> subprocess.Popen[bytes]:
-    env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(Path("src").resolve()), "."])}
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(ROOT / "src"), str(ROOT)])}
     with out.open("wb") as sink:  # a file: what was written before the kill stays readable
         return subprocess.Popen(
             [sys.executable, str(WRITER), url, tag, "100000000", "2"], stdout=sink, env=env

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import contextlib
+
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
@@ -197,3 +199,25 @@ def test_proof_generation_rejects_bad_sizes() -> None:
     with pytest.raises(InvalidSizeError):
         TREE.consistency_proof(4, 3)
     assert TREE.consistency_proof(3, 3) == []
+
+
+_junk = st.one_of(
+    st.binary(max_size=40),
+    st.binary(min_size=32, max_size=32),
+    st.text(max_size=4),
+    st.integers(),
+    st.none(),
+)
+_size = st.one_of(st.integers(-3, 300), st.integers(2**63, 2**65), st.booleans())
+
+
+@settings(max_examples=300, deadline=None)
+@given(_size, _size, st.one_of(st.lists(_junk, max_size=12), _junk), _junk, _junk)
+def test_hostile_inputs_only_raise_ledger_errors(
+    a: int, b: int, proof: object, h1: object, h2: object
+) -> None:
+    # Whatever arrives (wrong types, sizes, lengths), verification fails closed with our errors.
+    with contextlib.suppress(LedgerError):
+        verify_inclusion(h1, a, b, proof, h2)  # type: ignore[arg-type]
+    with contextlib.suppress(LedgerError):
+        verify_consistency(a, b, proof, h1, h2)  # type: ignore[arg-type]

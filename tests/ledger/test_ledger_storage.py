@@ -19,12 +19,14 @@ from rsrp.ledger import (
     LedgerError,
     Log,
     MemoryTree,
+    StorageError,
     hash_leaf,
     verify_consistency,
     verify_inclusion,
 )
 
 WRITER = Path(__file__).with_name("ledger_writer.py")
+ROOT = Path(__file__).resolve().parents[2]  # the checkout: its src/ goes first on the path
 
 
 def _entries(n: int, start: int = 0) -> list[bytes]:
@@ -108,9 +110,9 @@ def test_threads_are_group_committed(log: Log) -> None:
     commits: list[int] = []
     real = log.backend.append
 
-    def counting(entries: Sequence[bytes], hashes: Sequence[bytes]) -> int:
+    def counting(entries: Sequence[bytes], leaf_hashes: Sequence[bytes]) -> int:
         commits.append(len(entries))
-        return real(entries, hashes)
+        return real(entries, leaf_hashes)
 
     log.backend.append = counting  # type: ignore[method-assign]
     got: dict[bytes, int] = {}
@@ -163,7 +165,7 @@ def test_checkpoint_api(log: Log) -> None:
 
 
 def _run_writers(url: str, procs: int, count: int, threads: int = 1) -> list[str]:
-    env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(Path("src").resolve()), "."])}
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(ROOT / "src"), str(ROOT)])}
     runs = [
         subprocess.Popen(
             [sys.executable, str(WRITER), url, f"p{k}", str(count), str(threads)],
@@ -194,3 +196,35 @@ def test_writer_processes_never_duplicate_or_skip(ledger_url: str) -> None:
             assert log.entry(i).data == e.encode()
         data = [log.entry(i).data for i in range(240)]
         assert log.root() == MemoryTree.from_entries(data).root()
+
+
+def test_strata_storage_serves_every_level(log: Log) -> None:
+    # Only every 4th level is stored; nodes in between are recomputed from <= 8 stored ones.
+    data = _entries(1100)
+    for lo in range(0, 1100, 137):
+        log.append_many(data[lo : lo + 137])
+    tree = MemoryTree.from_entries(data)
+    for level in range(len(tree.levels)):
+        ids = [(level, i) for i in range(0, len(tree.levels[level]), 3)]
+        assert list(log.get_nodes(ids)) == [tree.levels[lv][i] for lv, i in ids]
+    for index, size in [(0, 1100), (1099, 1100), (517, 1024), (1023, 1025), (640, 777)]:
+        assert log.inclusion_proof(index, size) == tree.inclusion_proof(index, size)
+    for size1, size2 in [(1, 1100), (1024, 1100), (513, 1031), (777, 1099)]:
+        assert log.consistency_proof(size1, size2) == tree.consistency_proof(size1, size2)
+    stored = {lv for lv in range(12) if log.backend.read_nodes(lv, 0, 1)}
+    assert stored == {4, 8}
+
+
+def test_a_failed_commit_acknowledges_nothing(log: Log) -> None:
+    log.append(b"before")
+
+    def broken(entries: Sequence[bytes], leaf_hashes: Sequence[bytes]) -> int:
+        raise OSError("disk full")
+
+    real = log.backend.append
+    log.backend.append = broken  # type: ignore[method-assign]
+    with pytest.raises(StorageError, match="append failed: disk full") as err:
+        log.append_many([b"a", b"b"])
+    assert isinstance(err.value.__cause__, OSError)
+    log.backend.append = real  # type: ignore[method-assign]
+    assert log.size == 1 and log.append(b"after") == 1

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import base64
+import hashlib
 import json
 from pathlib import Path
 from typing import Any
@@ -18,6 +19,7 @@ from rsrp.ledger import (
     verify_consistency,
     verify_inclusion,
 )
+from rsrp.ledger._tree import fold_right, range_ids
 
 VECTORS = Path(__file__).parent.parent / "vectors"
 
@@ -128,3 +130,41 @@ def test_generated_inclusion_proof_matches_published(case: dict[str, Any]) -> No
 def test_generated_consistency_proof_matches_published(case: dict[str, Any]) -> None:
     tree = MemoryTree.from_entries(LEAVES)
     assert tree.consistency_proof(case["size1"], case["size2"]) == _proof(case["proof"])
+
+
+SUBTREES = _load("rfc6962-transparency-dev-merkle-subtree-vectors.json")
+
+
+def _valid_subtrees(max_size: int) -> list[tuple[int, int]]:
+    out = []
+    for end in range(max_size + 1):
+        for start in range(end + 1):
+            n = end - start
+            bit_ceil = 1 << (n - 1).bit_length() if n else 1
+            if start == 0 or start == end or start % bit_ceil == 0:
+                out.append((start, end))
+    return out
+
+
+def test_subtree_hash_vector() -> None:
+    # MTH(D[start:end]) of every valid subtree, from stored-style nodes: range_ids + fold_right.
+    size = SUBTREES["max_size"]
+    tree = MemoryTree.from_entries([bytes([i]) for i in range(size)])
+    rolling = hashlib.sha256()
+    for start, end in _valid_subtrees(size):
+        h = fold_right(tree.get_nodes(range_ids(start, end)))
+        rolling.update(f"[{start}, {end}) {h.hex()}\n".encode())
+    assert rolling.hexdigest() == SUBTREES["subtree_hash"]
+
+
+def test_subtree_inclusion_vector() -> None:
+    size = SUBTREES["max_size"]
+    d = [bytes([i]) for i in range(size)]
+    rolling = hashlib.sha256()
+    for start, end in _valid_subtrees(size):
+        sub = MemoryTree.from_entries(d[start:end])
+        for index in range(start, end):
+            proof = sub.inclusion_proof(index - start, end - start)
+            line = f"{index} [{start}, {end})" + "".join(f" {p.hex()}" for p in proof)
+            rolling.update(f"{line}\n".encode())
+    assert rolling.hexdigest() == SUBTREES["subtree_inclusion"]

@@ -23,7 +23,7 @@ RFC 3161 timestamps and receipts (the ledger-notes block below):
 from __future__ import annotations
 
 from rsrp.errors import LedgerError
-from rsrp.ledger._audit import AuditReport, AuditSource, audit
+from rsrp.ledger._audit import AuditReport, audit
 from rsrp.ledger._errors import (
     CheckpointError,
     InvalidSizeError,
@@ -36,9 +36,8 @@ from rsrp.ledger._errors import (
 )
 from rsrp.ledger._log import MAX_ENTRY_SIZE, Log, open_backend
 from rsrp.ledger._memory import MemoryTree
-from rsrp.ledger._notestore import NoteStore, note_checker
 from rsrp.ledger._proofs import NodeSource, consistency_proof, inclusion_proof, root_at
-from rsrp.ledger._storage import Backend, StoredCheckpoint, StoredEntry
+from rsrp.ledger._storage import AuditSource, Backend, StoredCheckpoint, StoredEntry
 from rsrp.ledger._tiles import TilesSource, entries_path, export_tiles, tile_path
 from rsrp.ledger._verify import (
     root_from_consistency_proof,
@@ -63,7 +62,6 @@ __all__ = [
     "MemoryTree",
     "MerkleProofError",
     "NodeSource",
-    "NoteStore",
     "ProofLengthError",
     "RootMismatchError",
     "StorageError",
@@ -78,7 +76,6 @@ __all__ = [
     "hash_children",
     "hash_leaf",
     "inclusion_proof",
-    "note_checker",
     "open_backend",
     "root_at",
     "root_from_consistency_proof",

@@ -9,7 +9,9 @@ committed durably, and a failed commit fails every caller in it (fail closed).
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
 import threading
+from collections import deque
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -19,12 +21,12 @@ from rsrp.ledger._errors import CheckpointError, InvalidSizeError, StorageError
 from rsrp.ledger._proofs import consistency_proof, inclusion_proof, root_at
 from rsrp.ledger._storage import Backend, StoredCheckpoint, StoredEntry
 from rsrp.ledger._tree import NodeId
-from rsrp.ledger.rfc6962 import hash_leaf
 
 __all__ = ["MAX_ENTRY_SIZE", "Log", "open_backend"]
 
 #: C2SP tlog-tiles entry bundles prefix each entry with a big-endian uint16 length.
 MAX_ENTRY_SIZE = 0xFFFF
+_sha256 = hashlib.sha256
 
 
 @dataclass(slots=True)
@@ -69,7 +71,7 @@ class Log:
     def __init__(self, backend: Backend, *, max_batch: int = 50_000) -> None:
         self.backend = backend
         self._max_batch = max_batch
-        self._queue: list[_Pending] = []
+        self._queue: deque[_Pending] = deque()
         self._qlock = threading.Lock()
         self._commit_lock = threading.Lock()
 
@@ -96,14 +98,17 @@ class Log:
         return self._submit(entries)
 
     def _submit(self, entries: Sequence[bytes]) -> range:
-        for i, e in enumerate(entries):
-            if not isinstance(e, bytes):
-                raise LedgerError(f"entry {i} must be bytes, got {type(e).__name__}")
-            if len(e) > MAX_ENTRY_SIZE:
-                raise LedgerError(f"entry {i} is {len(e)} bytes, more than {MAX_ENTRY_SIZE}")
+        # C-level scans first (batches can be a million entries); find the culprit only on error.
+        if not set(map(type, entries)) <= {bytes}:
+            i, e = next((i, e) for i, e in enumerate(entries) if not isinstance(e, bytes))
+            raise LedgerError(f"entry {i} must be bytes, got {type(e).__name__}")
         if not entries:
             return range(0)
-        mine = _Pending(entries, [hash_leaf(e) for e in entries])  # hashed outside any lock
+        if max(map(len, entries)) > MAX_ENTRY_SIZE:
+            i = next(i for i, e in enumerate(entries) if len(e) > MAX_ENTRY_SIZE)
+            raise LedgerError(f"entry {i} is {len(entries[i])} bytes, more than {MAX_ENTRY_SIZE}")
+        # RFC 9162 §2.1.1 leaf hashes (hash_leaf, inlined), computed outside any lock.
+        mine = _Pending(entries, [_sha256(b"\x00" + e).digest() for e in entries])
         with self._qlock:
             self._queue.append(mine)
         while not mine.done.is_set():
@@ -122,18 +127,27 @@ class Log:
             while self._queue and (
                 not batch or count + len(self._queue[0].entries) <= self._max_batch
             ):
-                p = self._queue.pop(0)
+                p = self._queue.popleft()
                 batch.append(p)
                 count += len(p.entries)
         try:
-            first = self.backend.append(
-                [e for p in batch for e in p.entries], [h for p in batch for h in p.hashes]
-            )
+            if len(batch) == 1:  # one caller (e.g. append_many): no copy
+                first = self.backend.append(batch[0].entries, batch[0].hashes)
+            else:
+                first = self.backend.append(
+                    [e for p in batch for e in p.entries], [h for p in batch for h in p.hashes]
+                )
         except BaseException as e:
-            err = e if isinstance(e, LedgerError) else StorageError(f"append failed: {e}")
+            # Every caller in the batch fails: none of them gets an index for a failed commit.
+            err: BaseException = e
+            if isinstance(e, Exception) and not isinstance(e, LedgerError):
+                err = StorageError(f"append failed: {e}")
+                err.__cause__ = e
             for p in batch:
                 p.error = err
                 p.done.set()
+            if not isinstance(e, Exception):
+                raise  # KeyboardInterrupt and friends still stop the leader
             return
         for p in batch:
             p.first = first

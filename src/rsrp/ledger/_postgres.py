@@ -56,6 +56,11 @@ class PostgresBackend(SqlBackend):
     def _connect_reader(self) -> psycopg.Connection[Any]:
         return psycopg.connect(self.url, autocommit=True, connect_timeout=30)
 
+    def _read_cursor(self) -> Any:
+        # Binary results: bytea arrives as raw bytes instead of hex text to decode (much faster
+        # bulk reads for audits).
+        return self._reader.cursor(binary=True)
+
     def _begin(self, cur: Any) -> None:
         pass  # psycopg opens a transaction at the first statement
 

@@ -106,7 +106,8 @@ def export_tiles(
             if len(rows_n) != width:
                 raise StorageError(f"tree nodes at level {tree_level} missing for tile {n}")
             _write(directory / tile_path(level, n, width), b"".join(h for _, h in rows_n))
-    _write(directory / "checkpoint", cp.note)
+    # Published with the witnesses' cosignature lines appended (c2sp.org/tlog-witness).
+    _write(directory / "checkpoint", cp.note + (cp.cosignatures or b""))
     return cp
 
 

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import base64
 import datetime as dt
+import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 
@@ -31,7 +32,6 @@ from rfc3161_client import (
 from rfc3161_client.tsp import PKIStatus, TimeStampResponse
 
 from rsrp.errors import LedgerError
-from rsrp.ledger._checkpoint import parse_decimal
 from rsrp.ledger._note import b64decode_strict
 
 __all__ = [
@@ -44,6 +44,12 @@ __all__ = [
 ]
 
 _MAX_RESPONSE = 64 * 1024
+#: RFC 3161 §2.4.1 lets the requester pick the imprint hash; we request SHA-256, and accept
+#: the SHA-2 imprints real TSAs return for other clients' requests (SHA-1 and the rest are
+#: refused). rfc3161-client recomputes the imprint with the token's own algorithm.
+_MAX_NONCE = 2**160
+_NONCE = re.compile(r"0|[1-9][0-9]{0,48}")
+_SHA2_IMPRINTS = frozenset(x509.ObjectIdentifier(f"2.16.840.1.101.3.4.2.{n}") for n in (1, 2, 3))
 
 
 class TimestampError(LedgerError):
@@ -83,9 +89,13 @@ class TimestampToken:
             raise TimestampVerificationError("timestamp line must be '<nonce> <base64>'")
         try:
             der = b64decode_strict(b64, "timestamp token")
-            value = parse_decimal(nonce, "nonce", maximum=2**160)
         except LedgerError as e:
             raise TimestampVerificationError(str(e)) from e
+        # RFC 3161 §2.4.1: the nonce is an INTEGER; real TSAs' clients use up to 160 bits
+        # (49 decimal digits), beyond the 20 digits of a tree size, so it has its own check.
+        if not _NONCE.fullmatch(nonce) or int(nonce) > _MAX_NONCE:
+            raise TimestampVerificationError(f"nonce {nonce[:60]!r} is not a canonical decimal")
+        value = int(nonce)
         if len(der) > _MAX_RESPONSE:
             raise TimestampVerificationError("timestamp token is too large")
         return cls(der, value)
@@ -149,16 +159,23 @@ def verify_timestamp(
     text: bytes,
     roots: Sequence[x509.Certificate],
     intermediates: Sequence[x509.Certificate] = (),
+    *,
+    tsa_certificate: x509.Certificate | None = None,
 ) -> dt.datetime:
     """Verify ``token`` over ``text`` offline against trusted ``roots``; return genTime.
 
-    Raises :class:`TimestampVerificationError` naming the failed check.
+    ``tsa_certificate``: the TSA's own certificate, for responses that do not embed it
+    (RFC 3161 §2.4.1: certReq false means the TSA MUST NOT include it); it must still
+    chain to ``roots``. Raises :class:`TimestampVerificationError` naming the failed check.
     """
     if not roots:
         raise TimestampVerificationError("no trusted TSA root configured")
     resp = _decode(token.response)
     builder = VerifierBuilder(
-        roots=list(roots), intermediates=list(intermediates), nonce=token.nonce
+        roots=list(roots),
+        intermediates=list(intermediates),
+        nonce=token.nonce,
+        tsa_certificate=tsa_certificate,
     )
     try:
         builder.build().verify_message(resp, text)
@@ -169,6 +186,8 @@ def verify_timestamp(
         # The response is parsed lazily: hostile DER surfaces here as ValueError or as
         # the Rust decoder's own exception types. Any of them means "does not verify".
         raise TimestampVerificationError(f"malformed RFC 3161 response: {e}") from e
-    if algorithm != x509.ObjectIdentifier("2.16.840.1.101.3.4.2.1"):
-        raise TimestampVerificationError("time-stamp imprint is not SHA-256")
+    if algorithm not in _SHA2_IMPRINTS:
+        raise TimestampVerificationError(
+            f"time-stamp imprint algorithm {algorithm.dotted_string} is not SHA-256/384/512"
+        )
     return resp.tst_info.gen_time

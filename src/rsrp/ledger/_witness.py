@@ -16,6 +16,7 @@ from dataclasses import dataclass
 
 from rsrp.errors import ConfigError, LedgerError
 from rsrp.ledger._checkpoint import Checkpoint, parse_checkpoint, parse_decimal
+from rsrp.ledger._cosignature import CosignatureKind
 from rsrp.ledger._note import (
     MAX_NOTE_SIZE,
     Note,
@@ -87,6 +88,17 @@ def parse_add_checkpoint(body: bytes) -> AddCheckpointRequest:
     return AddCheckpointRequest(old, proof, note)
 
 
+def _origin_line(note: bytes) -> str | None:
+    """The first line of a note that did not parse, if it is one UTF-8 line at all."""
+    first, sep, _ = note.partition(b"\n")
+    if not sep or not first:
+        return None
+    try:
+        return first.decode("utf-8")
+    except UnicodeDecodeError:
+        return None
+
+
 class Witness:
     """Cosigns checkpoints of the logs it follows (``logs``: origin -> the log's verifiers)."""
 
@@ -98,6 +110,14 @@ class Witness:
     ) -> None:
         if not signers:
             raise ConfigError("a witness needs at least one cosigning key")
+        for s in signers:
+            # tlog-witness §add-checkpoint: "The signatures MUST be cosignatures" (timestamped,
+            # c2sp.org/tlog-cosignature), never plain note signatures (type 0x01).
+            if not isinstance(getattr(s, "kind", None), CosignatureKind):
+                raise ConfigError(
+                    f"witness key {s.name}+{s.key_id:08x} is not a cosignature key "
+                    "(tlog-cosignature Ed25519 0x04 or ML-DSA-44 0x06)"
+                )
         if not logs or any(not v for v in logs.values()):
             raise ConfigError("a witness must follow at least one log, each with a key")
         self.state = state
@@ -113,7 +133,16 @@ class Witness:
         try:
             parsed = parse_note(note)
         except LedgerError as e:
-            raise MalformedRequestError(f"checkpoint note is malformed: {e}") from e
+            # tlog-witness: an unknown origin is a 404 whatever else is wrong; for a known
+            # origin, a note that does not parse carries no verifiable signature from the
+            # log's key (e.g. a signature line whose base64 does not decode canonically),
+            # which is the 403 case ("such a note is malformed per signed-note").
+            origin_line = _origin_line(note)
+            if origin_line is None:
+                raise MalformedRequestError(f"checkpoint note is malformed: {e}") from e
+            if origin_line not in self.logs:
+                raise UnknownLogError(f"unknown log origin {origin_line!r}") from e
+            raise CheckpointSignatureError(f"checkpoint note is malformed: {e}") from e
         # Spec order: unknown origin (404), then the log signature (403), then content.
         origin = parsed.text.split("\n", 1)[0]
         verifiers = self.logs.get(origin)
