@@ -15,7 +15,7 @@ from rsrp.policy import Engine
 # signed decision made with an older build no longer names the same policy:
 # bump the format tag in rsrp.policy._hashing and say so in the changelog.
 POLICY_HASH = "cc3c249cfcae8e4e1a9ff1c186cc4fa05e22e0ef93ab327351a0e323ef4bd213"
-BYTECODE_HASH = "68dc85a4e6548b291d20fa9cc322b67f7f7e387b4b731a424b719289f57411d4"
+BYTECODE_HASH = "f867c429bc13b4a86e1d13ab9a6ef7112ac65c43e9652de606abe62a223911e2"
 
 
 def test_pinned_hashes() -> None:

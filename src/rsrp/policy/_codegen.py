@@ -7,6 +7,8 @@ straight-line code over locals, with no tree walking.
 
 from __future__ import annotations
 
+import ast
+import re
 import struct
 
 from rsrp.canonical import DOMAIN
@@ -19,6 +21,7 @@ from rsrp.policy.decision import Outcome
 __all__ = ["Generated", "decision_order", "generate"]
 
 _NULL = b"\x00"
+_LOCAL = re.compile(r"[fr][0-9]+")
 _RANK = {Outcome.BLOCK: 0, Outcome.APPROVAL_REQUIRED: 1, Outcome.WARN: 2, Outcome.ALLOW: 3}
 
 
@@ -189,6 +192,16 @@ class _Writer:
         return parts
 
 
+def _locals_read(source: str) -> list[str]:
+    """The field and record locals (``f3``, ``r1``) a piece of generated code reads."""
+    names = {
+        n.id
+        for n in ast.walk(ast.parse(source))
+        if isinstance(n, ast.Name) and _LOCAL.fullmatch(n.id)
+    }
+    return sorted(names, key=lambda name: (name[0], int(name[1:])))
+
+
 def _lp(tag: int, payload: bytes) -> bytes:
     return struct.pack(">BI", tag, len(payload)) + payload
 
@@ -204,7 +217,8 @@ def _tuple(parts: list[bytes | str]) -> str:
 
 
 def generate(schema: Schema, rules: tuple[a.Rule, ...], default_message: str) -> Generated:
-    """Source of ``decide(inp, now) -> Decision``; raises _Bad on an invalid input.
+    """Source of ``decide(inp, now) -> Decision`` (a LazyDecision whose message and
+    explanation come from the generated ``explain``); raises _Bad on an invalid input.
 
     Needs in its namespace: the helpers of ``_engine._namespace``, ``_V`` (mask →
     (outcome, code, matched, decided_by) cache), ``_verdict`` (fills it) and
@@ -230,13 +244,20 @@ def generate(schema: Schema, rules: tuple[a.Rule, ...], default_message: str) ->
     for i, rule in enumerate(ordered):
         w.emit(1, f"# {i}: {rule.id}")
         w.emit(1, f"if {exprs.condition(rule.condition)}: m |= {1 << i}")
-    # Explain the matched rules (in decision order) and build the Decision here, from
-    # locals: no values tuple, no second function call per matched rule.
-    w.emit(1, "x = []")
-    for i, rule in enumerate(ordered):
-        w.emit(1, f"if m & {1 << i}: x.append({explain_expr(schema, rule)})")
-    w.emit(1, "v = _V.get(m) or _verdict(m)")
+    # Explanations and the message are rendered only when read (LazyDecision): the
+    # decision keeps the mask and the field values the explanations use.
+    explain = [
+        f"    if m & {1 << i}: x.append({explain_expr(schema, rule)})"
+        for i, rule in enumerate(ordered)
+    ]
     default = message_source(schema, default_message)
-    w.emit(1, f"message = x[0].message if x else {default}")
-    w.emit(1, "return _make(v[0], v[1], message, v[2], tuple(x), v[3], *_IDENT, h, now)")
+    explain.append(f"    return (x[0].message if x else {default}), tuple(x)")
+    used = _locals_read("def explain():\n" + "\n".join(explain))
+    args = ", ".join(["m", "now", *used])
+    w.emit(1, "v = _V.get(m) or _verdict(m)")
+    w.emit(1, f"return _lazy(v[0], v[1], v[2], v[3], *_IDENT, h, now, explain, ({args},))")
+    w.emit(0, "")
+    w.emit(0, f"def explain({args}):")
+    w.emit(1, "x = []")
+    w.lines.extend(explain)
     return Generated("\n".join(w.lines) + "\n", consts, ordered)
