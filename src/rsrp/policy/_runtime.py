@@ -90,6 +90,12 @@ def enc_set_cached(v: frozenset[Any]) -> bytes:
 
 
 def enc_set(v: frozenset[str] | frozenset[int]) -> bytes:
+    try:  # the common set<int> of small numbers: every member's encoding from the table
+        small = sorted(map(_SMALL_INTS.__getitem__, v))  # type: ignore[arg-type]
+    except KeyError:
+        pass
+    else:
+        return HDR(0x09, len(small)) + b"".join(small)
     get = _SMALL_INTS.get
     members = sorted([get(m) or (enc_str(m) if type(m) is str else enc_int(m)) for m in v])  # type: ignore[arg-type]
     return HDR(0x09, len(members)) + b"".join(members)
