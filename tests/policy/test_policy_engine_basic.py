@@ -182,3 +182,27 @@ def test_lazy_decision_renders_on_first_read_and_becomes_a_decision(engine: Engi
     with pytest.raises(AttributeError):
         lazy.message = "changed"  # type: ignore[misc]
     assert lazy.message == rebuilt.message
+
+
+@pytest.mark.parametrize(
+    ("record", "change"),
+    [
+        ("agent", {"extra": 1}),  # an undeclared key beside every declared one
+        ("agent", {"extra": 1, "level": None}),  # same key count: one missing, one extra
+        ("counters", {"requests_1h": 3, "other": 4}),
+    ],
+)
+def test_undeclared_keys_fail_closed(
+    engine: Engine, record: str, change: dict[str, object]
+) -> None:
+    data = good_input()
+    target = data[record]
+    assert isinstance(target, dict)
+    for key, value in change.items():
+        if value is None:
+            del target[key]
+        else:
+            target[key] = value
+    d = engine.decide(data, now=NOW)
+    assert d.code == "EVALUATION_ERROR"
+    assert d.error is not None and f"{record}." in d.error
