@@ -15,7 +15,7 @@ from rsrp.policy import Engine
 # signed decision made with an older build no longer names the same policy:
 # bump the format tag in rsrp.policy._hashing and say so in the changelog.
 POLICY_HASH = "cc3c249cfcae8e4e1a9ff1c186cc4fa05e22e0ef93ab327351a0e323ef4bd213"
-BYTECODE_HASH = "6cfabc020e2fb1c3ccbcb17ac57283395a3217b6385a2580d56a671e8aa67a32"
+BYTECODE_HASH = "ed02e40b2297c14aef639573a9e057f8a40a012b9d05f94462e49281acf71901"
 
 
 def test_pinned_hashes() -> None:

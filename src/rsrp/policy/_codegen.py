@@ -175,6 +175,8 @@ class _Writer:
             # Identifiers, zones and codes repeat across requests: a bounded cache of
             # encodings makes the common case one dict lookup.
             code = f"(_str_get({var}) or _enc_str({var}))"
+        elif kind == "set<int>":
+            code = f"_enc_iset({var})"
         elif kind.startswith("set<"):
             code = f"(_set_get({var}) or _enc_set({var}))"
         else:

@@ -83,6 +83,7 @@ def _namespace() -> dict[str, Any]:
         "_enc_decimal": rt.enc_decimal,
         "_enc_duration": rt.enc_duration,
         "_enc_set": rt.enc_set_cached,
+        "_enc_iset": rt.enc_int_set,
         "_NULLB": b"\x00",
         "_zone": rt.zone,
         "_between": rt.between,

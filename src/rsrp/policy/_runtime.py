@@ -23,6 +23,7 @@ __all__ = [
     "enc_decimal",
     "enc_duration",
     "enc_int",
+    "enc_int_set",
     "enc_set",
     "enc_set_cached",
     "enc_str",
@@ -89,13 +90,22 @@ def enc_set_cached(v: frozenset[Any]) -> bytes:
     return out
 
 
-def enc_set(v: frozenset[str] | frozenset[int]) -> bytes:
-    try:  # the common set<int> of small numbers: every member's encoding from the table
-        small = sorted(map(_SMALL_INTS.__getitem__, v))  # type: ignore[arg-type]
+_EMPTY_SET = HDR(0x09, 0)
+
+
+def enc_int_set(v: frozenset[int]) -> bytes:
+    """A set<int>, uncached: department-like sets rarely repeat, and hashing a fresh
+    frozenset for a cache lookup costs about as much as encoding it from the table."""
+    if not v:
+        return _EMPTY_SET
+    try:  # the common case, small numbers: every member's encoding from the table
+        small = sorted(map(_SMALL_INTS.__getitem__, v))
     except KeyError:
-        pass
-    else:
-        return HDR(0x09, len(small)) + b"".join(small)
+        return enc_set(v)
+    return HDR(0x09, len(small)) + b"".join(small)
+
+
+def enc_set(v: frozenset[str] | frozenset[int]) -> bytes:
     get = _SMALL_INTS.get
     members = sorted([get(m) or (enc_str(m) if type(m) is str else enc_int(m)) for m in v])  # type: ignore[arg-type]
     return HDR(0x09, len(members)) + b"".join(members)
