@@ -263,7 +263,7 @@ def generate(schema: Schema, rules: tuple[a.Rule, ...], default_message: str) ->
     used = _locals_read("def explain():\n" + "\n".join(explain))
     args = ", ".join(["m", "now", *used])
     w.emit(1, "v = _V.get(m) or _verdict(m)")
-    w.emit(1, f"return _lazy(v[0], v[1], v[2], v[3], *_IDENT, h, now, explain, ({args},))")
+    w.emit(1, f"return _lazy(v[0], v[1], v[2], v[3], *_IDENT, h, now, (explain, {args}))")
     w.emit(0, "")
     w.emit(0, f"def explain({args}):")
     w.emit(1, "x = []")

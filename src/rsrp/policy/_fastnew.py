@@ -54,26 +54,14 @@ _set_explanation = Decision.__dict__["explanation"].__set__
 _set_message = Decision.__dict__["message"].__set__
 
 
-class _Pending:
-    """What the generated ``explain`` needs: the matched-rule mask and the field values."""
-
-    __slots__ = ("explain", "state")
-
-    def __init__(
-        self,
-        explain: Callable[..., tuple[str, tuple[RuleExplanation, ...]]],
-        state: tuple[Any, ...],
-    ) -> None:
-        self.explain = explain
-        self.state = state
-
-
 def _materialize(d: Decision) -> None:
     # Render, store into Decision's own slots, then become a plain Decision: from
     # here on the object is indistinguishable from one built eagerly.
+    # While pending, the explanation slot holds ``(explain, *state)``; a rendered
+    # explanation holds RuleExplanations, which are never callable.
     pending = _get_explanation(d)
-    if isinstance(pending, _Pending):
-        message, explanation = pending.explain(*pending.state)
+    if pending and callable(pending[0]):
+        message, explanation = pending[0](*pending[1:])
         _set_message(d, message)
         _set_explanation(d, explanation)
     object.__setattr__(d, "__class__", Decision)
@@ -122,13 +110,13 @@ class LazyDecision(Decision):
 def _lazy_constructor() -> Callable[..., Decision]:
     fields = [f.name for f in dataclasses.fields(Decision)]
     eager = [f for f in fields if f not in ("message", "explanation", "error")]
-    ns: dict[str, Any] = {"_new": object.__new__, "_C": LazyDecision, "_P": _Pending}
-    lines = [f"def make({', '.join(eager)}, explain, state):", "    d = _new(_C)"]
+    ns: dict[str, Any] = {"_new": object.__new__, "_C": LazyDecision}
+    lines = [f"def make({', '.join(eager)}, pending):", "    d = _new(_C)"]
     for name in eager:
         ns[f"_set_{name}"] = Decision.__dict__[name].__set__
         lines.append(f"    _set_{name}(d, {name})")
     ns["_set_error"] = Decision.__dict__["error"].__set__
-    lines += ["    _set_error(d, None)", "    _set_explanation(d, _P(explain, state))"]
+    lines += ["    _set_error(d, None)", "    _set_explanation(d, pending)"]
     ns["_set_explanation"] = _set_explanation
     lines.append("    return d")
     exec("\n".join(lines), ns)  # noqa: S102 - fixed text built from Decision's own fields
@@ -136,6 +124,7 @@ def _lazy_constructor() -> Callable[..., Decision]:
     return made
 
 
-#: ``make_lazy(outcome, code, matched, decided_by, bundle_id, ..., evaluated_at, explain,
-#: state)``: message and explanation come from ``explain(*state)`` on first access.
+#: ``make_lazy(outcome, code, matched, decided_by, bundle_id, ..., evaluated_at,
+#: (explain, *state))``: message and explanation come from ``explain(*state)`` on first
+#: access.
 make_lazy = _lazy_constructor()
