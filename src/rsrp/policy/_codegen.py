@@ -7,13 +7,11 @@ straight-line code over locals, with no tree walking.
 
 from __future__ import annotations
 
-import ast
-import re
 import struct
 
 from rsrp.canonical import DOMAIN
 from rsrp.policy import _ast as a
-from rsrp.policy._explain import explain_expr, message_source
+from rsrp.policy._explain import explain_expr, explain_locals, message_source
 from rsrp.policy._exprgen import Constants, ExprCompiler
 from rsrp.policy._schema import MAX_INT, FieldSpec, RecordSpec, Schema
 from rsrp.policy.decision import Outcome
@@ -21,7 +19,6 @@ from rsrp.policy.decision import Outcome
 __all__ = ["Generated", "decision_order", "generate"]
 
 _NULL = b"\x00"
-_LOCAL = re.compile(r"[fr][0-9]+")
 _RANK = {Outcome.BLOCK: 0, Outcome.APPROVAL_REQUIRED: 1, Outcome.WARN: 2, Outcome.ALLOW: 3}
 
 
@@ -200,16 +197,6 @@ class _Writer:
         return parts
 
 
-def _locals_read(source: str) -> list[str]:
-    """The field and record locals (``f3``, ``r1``) a piece of generated code reads."""
-    names = {
-        n.id
-        for n in ast.walk(ast.parse(source))
-        if isinstance(n, ast.Name) and _LOCAL.fullmatch(n.id)
-    }
-    return sorted(names, key=lambda name: (name[0], int(name[1:])))
-
-
 def _lp(tag: int, payload: bytes) -> bytes:
     return struct.pack(">BI", tag, len(payload)) + payload
 
@@ -260,7 +247,7 @@ def generate(schema: Schema, rules: tuple[a.Rule, ...], default_message: str) ->
     ]
     default = message_source(schema, default_message)
     explain.append(f"    return (x[0].message if x else {default}), tuple(x)")
-    used = _locals_read("def explain():\n" + "\n".join(explain))
+    used = explain_locals(schema, ordered, default_message)
     args = ", ".join(["m", "now", *used])
     w.emit(1, "v = _V.get(m) or _verdict(m)")
     w.emit(1, f"return _lazy(v[0], v[1], v[2], v[3], *_IDENT, h, now, (explain, {args}))")
