@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Sequence
+from operator import itemgetter
 from typing import Any
 
 from rsrp.ledger._errors import StorageError
@@ -21,6 +22,12 @@ _CP_COLS = "size, root, note, created_at, timestamp_token, cosignatures"
 # Only "?" placeholders are ever formatted into these; values always go as parameters.
 _NODES_AT = "SELECT level, idx, hash FROM nodes WHERE level = ? AND idx IN ({})"
 _LEAVES_AT = "SELECT ?, idx, leaf_hash FROM entries WHERE idx IN ({})"
+
+
+def _column(rows: Sequence[Sequence[Any]], k: int) -> list[Any]:
+    # Not zip(*rows): that makes a tuple iterator per row, and on 65,536-row chunks the
+    # garbage collector passes they trigger tripled the audit's read time.
+    return list(map(itemgetter(k), rows))
 
 
 class SqlBackend(SqlConnections):
@@ -168,11 +175,11 @@ class SqlBackend(SqlConnections):
 
         rows, full = self._reading(op)
         if rows:
-            data, hashes = zip(*rows, strict=True)
+            data, hashes = _column(rows, 0), _column(rows, 1)
             return range(start, start + limit), data, hashes
         if not full:
             return [], [], []
-        idx, data, hashes = zip(*full, strict=True)
+        idx, data, hashes = _column(full, 0), _column(full, 1), _column(full, 2)
         return idx, data, hashes
 
     def read_node_columns(
@@ -182,7 +189,7 @@ class SqlBackend(SqlConnections):
         rows = self._node_rows(level, start, limit)
         if not rows:
             return [], []
-        idx, hashes = zip(*rows, strict=True)
+        idx, hashes = _column(rows, 0), _column(rows, 1)
         return idx, hashes
 
     def _node_rows(self, level: int, start: int, limit: int) -> list[Any]:
