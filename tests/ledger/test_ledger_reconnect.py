@@ -53,10 +53,10 @@ def test_log_keeps_appending_and_auditing_across_restarts(server: PostgresServer
 
 
 class _DropAtCommit(PostgresBackend):
-    """Drops its own server session once, just before or just after a real COMMIT."""
+    """Loses its own server session once, just before or just after a real COMMIT."""
 
-    def __init__(self, url: str, after_commit: bool) -> None:
-        self.after_commit, self.armed = after_commit, False
+    def __init__(self, url: str, server: PostgresServer, how: str) -> None:
+        self.server, self.how, self.armed = server, how, False
         super().__init__(url)
 
     def _commit(self, conn: Any) -> None:
@@ -64,21 +64,24 @@ class _DropAtCommit(PostgresBackend):
             super()._commit(conn)
             return
         self.armed = False
-        pid = conn.info.backend_pid
-        if self.after_commit:
-            super()._commit(conn)  # committed; now the reply is "lost"
-        with psycopg.connect(self.url, autocommit=True) as admin:
-            admin.execute("SELECT pg_terminate_backend(%s)", (pid,))
-        if not self.after_commit:
+        if self.how == "before-commit":
+            self._terminate(conn)
             super()._commit(conn)  # raises: the session is gone, nothing committed
+        super()._commit(conn)  # committed; now the reply is "lost"
+        if self.how == "reply-lost":
+            self._terminate(conn)
+        else:
+            self.server.restart()  # the whole server goes away (and comes back)
         conn.execute("SELECT 1")  # raises: the server closed this session
 
+    def _terminate(self, conn: Any) -> None:
+        with psycopg.connect(self.url, autocommit=True) as admin:
+            admin.execute("SELECT pg_terminate_backend(%s)", (conn.info.backend_pid,))
 
-@pytest.mark.parametrize("after_commit", [True, False], ids=["reply-lost", "before-commit"])
-def test_commit_with_lost_connection_lands_exactly_once(
-    server: PostgresServer, after_commit: bool
-) -> None:
-    backend = _DropAtCommit(create_database(server), after_commit)
+
+@pytest.mark.parametrize("how", ["reply-lost", "before-commit", "restart-after-commit"])
+def test_commit_with_lost_connection_lands_exactly_once(server: PostgresServer, how: str) -> None:
+    backend = _DropAtCommit(create_database(server), server, how)
     with Log(backend) as log:
         log.append_many(_entries("a", 5))
         backend.armed = True

@@ -155,26 +155,31 @@ class SqlConnections:
         """
         deadline = time.monotonic() + _RESOLVE_TIMEOUT_S
         while True:
-            status = (
-                None
-                if xact_id is None
-                else self._reading(lambda cur: self._xact_status(cur, xact_id))
-            )
+            try:  # the server may still be coming back: keep asking until the deadline
+                status = (
+                    None
+                    if xact_id is None
+                    else self._reading(lambda cur: self._xact_status(cur, xact_id))
+                )
+                ok = status == "committed" and (landed is None or landed(result))
+            except StorageError as e:
+                status, ok = f"cannot ask: {e}", False
             if status == "aborted":
                 return False
+            if ok:
+                return True
             if status == "committed":
-                if landed is None or landed(result):
-                    return True
                 raise StorageError(
                     f"the server reports transaction {xact_id} committed but its rows are not "
                     f"as written: refusing to acknowledge ({error})"
                 )
-            if status != "in progress" or time.monotonic() > deadline:
+            pending = status is not None and status.startswith(("in progress", "cannot ask"))
+            if not pending or time.monotonic() > deadline:
                 raise StorageError(
                     f"connection lost during COMMIT and the outcome of transaction {xact_id} "
                     f"is unknown ({status}): not acknowledged ({error})"
                 ) from error
-            time.sleep(0.05)
+            time.sleep(0.1)
 
     def close(self) -> None:
         self._closed = True
