@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import gc
 import json
 import multiprocessing as mp
 import os
@@ -89,6 +90,7 @@ def _serve(tmp: str, port: int, agents: int, ready: Any) -> None:
         ssl_ca_certs=str(pki / "ca.pem"), ssl_cert_reqs=ssl.CERT_REQUIRED,
     )  # fmt: skip
     server = uvicorn.Server(config)
+    gc.freeze()  # as `rsrp serve` does (rsrp.cli.serve.serve_app)
     ready.set()
     server.run()
 

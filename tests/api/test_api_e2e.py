@@ -8,13 +8,17 @@ from pathlib import Path
 
 import httpx
 import pytest
-from tests.api.conftest import Running
+from tests.api.conftest import Running, service_settings
 from tests.api.test_api_mtls import BODY
+from tests.fixtures.tls import PkiFiles, serve_app
 from typer.testing import CliRunner
 
+from rsrp.api import create_app
 from rsrp.api.offline import verify_ledger, verify_receipt
 from rsrp.cli.main import app
+from rsrp.crypto import load_public_key
 from rsrp.errors import LedgerError, ProofError
+from rsrp.proof import CryptoKeyVerifier, KeyEntry, StaticKeyring, verify_envelope
 
 
 def _receipt(c: httpx.Client, request_id: str) -> httpx.Response:
@@ -96,3 +100,31 @@ def test_api_e2e_whole_ledger_verifies_offline(running: Running) -> None:
     assert report.checkpoint_size >= last["ledger_index"] + 1
     assert report.outcomes.get("ALLOW", 0) >= 4
     assert report.evidence == {"inclusion": report.checkpoint_size}
+
+
+def test_api_e2e_per_decision_composite_envelopes(tls_pki: PkiFiles, tmp_path: Path) -> None:
+    settings = service_settings(
+        tmp_path,
+        keys={
+            "store": f"file:{tmp_path}/keys?jurisdiction=FR",
+            "passphrase": "test passphrase",
+            "signing_mode": "per-decision",
+        },
+    )
+    app = create_app(settings)
+    signer = app.state.service.stages.proof.signer
+    ring = StaticKeyring(
+        [KeyEntry(CryptoKeyVerifier(load_public_key(signer.public_key_der()), signer.key_id))]
+    )
+    with (
+        serve_app(app, tls_pki) as url,
+        httpx.Client(base_url=url, verify=tls_pki.context("agent-001"), timeout=20) as c,
+    ):
+        d = c.post("/v1/decisions", json=BODY).json()
+    assert d["signing_mode"] == "per-decision"
+    envelope = base64.b64decode(d["envelope"])
+    verified = verify_envelope(envelope, ring)  # its own signature, no ledger needed
+    assert (verified.evidence, verified.algorithm) == ("signature", "mldsa65-ecdsa-p384-sha512")
+    flipped = envelope[:40] + bytes([envelope[40] ^ 1]) + envelope[41:]
+    with pytest.raises(ProofError):
+        verify_envelope(flipped, ring)

@@ -149,6 +149,6 @@ def test_run_without_examples_is_a_clear_error(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.chdir(tmp_path)
-    r = runner.invoke(app, ["run"])
+    r = runner.invoke(app, ["run", "--offline"])
     assert r.exit_code == 2
     assert "examples/bank-registry/policy.rsrp not found" in r.output

@@ -9,11 +9,16 @@ inclusion path and the signed checkpoint that covers the entry.
 
 from __future__ import annotations
 
+import fcntl
 import logging
+import os
 import threading
 from collections.abc import Sequence
 
+import psycopg
+
 from rsrp.api._stages import CheckpointView, ReceiptView
+from rsrp.context._db import sqlite_path as _sqlite_path
 from rsrp.errors import LedgerError
 from rsrp.keys.signer import Signer
 from rsrp.ledger import (
@@ -29,7 +34,7 @@ from rsrp.ledger import (
 )
 from rsrp.ledger._tree import NodeId
 
-__all__ = ["KeyStoreNoteSigner", "LogLedger", "SerialisedBackend"]
+__all__ = ["CheckpointLeader", "KeyStoreNoteSigner", "LogLedger", "SerialisedBackend"]
 
 log = logging.getLogger("rsrp.api.ledger")
 
@@ -52,6 +57,52 @@ class KeyStoreNoteSigner:
         return Ed25519NoteVerifier(self.name, self.public_raw)
 
 
+class CheckpointLeader:
+    """Only one process per log signs checkpoints, so they are stored in size order.
+
+    PostgreSQL: a session advisory lock on a connection held for the process's life;
+    SQLite: an exclusive ``flock`` on ``<db>.checkpointer.lock``. Non-blocking: the
+    other replicas keep serving, and one takes over when the leader's process dies.
+    """
+
+    def __init__(self, db_url: str) -> None:
+        self.db_url = db_url
+        self._held: object | None = None
+
+    def acquire(self) -> bool:
+        if self._held is not None:
+            return True
+        try:
+            if self.db_url.startswith(("postgresql://", "postgres://")):
+                conn = psycopg.connect(self.db_url, autocommit=True)
+                row = conn.execute("SELECT pg_try_advisory_lock(hashtext('rsrp-checkpointer'))")
+                got = row.fetchone()
+                if got is None or not got[0]:
+                    conn.close()
+                    return False
+                self._held = conn
+            else:
+                path = _sqlite_path(self.db_url).with_suffix(".checkpointer.lock")
+                fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o600)
+                try:
+                    fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                except OSError:
+                    os.close(fd)
+                    return False
+                self._held = fd
+        except (OSError, psycopg.Error) as e:
+            log.warning("checkpointer leadership not acquired: %s", e)
+            return False
+        return True
+
+    def release(self) -> None:
+        held, self._held = self._held, None
+        if isinstance(held, int):
+            os.close(held)
+        elif held is not None:
+            held.close()  # type: ignore[attr-defined]
+
+
 class LogLedger:
     def __init__(
         self,
@@ -61,8 +112,10 @@ class LogLedger:
         *,
         every_entries: int,
         every_ms: int,
+        leader: CheckpointLeader,
     ) -> None:
         self.log = log_
+        self.leader = leader
         self.origin = origin
         self._verifier = note_signer.verifier()
         self.checkpointer = Checkpointer(
@@ -84,6 +137,8 @@ class LogLedger:
 
     def _run(self) -> None:
         while not self._stop.wait(0.02):
+            if not self.leader.acquire():
+                continue
             try:
                 self.checkpointer.maybe_checkpoint()
             except LedgerError as e:
@@ -130,6 +185,7 @@ class LogLedger:
     def close(self) -> None:
         self._stop.set()
         self._thread.join(timeout=5)
+        self.leader.release()
         self.log.close()
 
 

@@ -9,7 +9,12 @@ from concurrent.futures import ThreadPoolExecutor
 from cryptography.hazmat.primitives.asymmetric import ed25519
 from cryptography.hazmat.primitives.serialization import load_der_public_key
 
-from rsrp.api._ledger_stage import KeyStoreNoteSigner, LogLedger, SerialisedBackend
+from rsrp.api._ledger_stage import (
+    CheckpointLeader,
+    KeyStoreNoteSigner,
+    LogLedger,
+    SerialisedBackend,
+)
 from rsrp.api._settings import Settings
 from rsrp.api._stages import Stages
 from rsrp.context import Database
@@ -123,6 +128,7 @@ def build_stages(settings: Settings, db: Database) -> Stages:
             KeyStoreNoteSigner(origin, checkpoint_signer, pub.public_bytes_raw()),
             every_entries=settings.ledger.checkpoint_every,
             every_ms=settings.ledger.checkpoint_interval_ms,
+            leader=CheckpointLeader(settings.database.url),
         )
     except RsrpError:
         raise

@@ -1,7 +1,9 @@
 """``rsrp run``: the main job on embedded defaults.
 
-Until the service exists: decide the bank-registry example requests and print
-a table of decisions with their explanations.
+``rsrp run`` serves the decision API (``rsrp.cli.serve.run_main_job``: ./var with
+SQLite, software keys and a development PKI, https://127.0.0.1:8443 with mTLS).
+``rsrp run --offline`` only decides the bank-registry example requests and
+prints a table of decisions with their explanations, with no server and no key.
 """
 
 from __future__ import annotations
@@ -41,8 +43,21 @@ def run(
     requests: Annotated[
         Path | None, typer.Argument(help="Requests: JSON array or JSON lines.")
     ] = None,
+    offline: Annotated[
+        bool,
+        typer.Option(
+            "--offline",
+            help="Only decide the example requests and print the table; serve nothing.",
+        ),
+    ] = False,
 ) -> None:
-    """Decide the bank-registry example requests and print the decisions."""
+    """Serve the decision API on embedded defaults, or (--offline) print example decisions."""
+    if not offline and policy is None and requests is None:
+        # Imported here so that --offline never pays for the service stack.
+        from rsrp.cli.serve import run_main_job
+
+        run_main_job()
+        return
     with exit_on_rsrp_error():
         policy_path = policy or _default("policy.rsrp")
         requests_path = requests or _default("requests.json")

@@ -6,6 +6,7 @@ app through :class:`rsrp.api.MtlsHttpToolsProtocol`.
 
 from __future__ import annotations
 
+import gc
 import json
 import ssl
 from pathlib import Path
@@ -65,6 +66,9 @@ def serve_app(app: FastAPI, settings: Settings) -> None:
         access_log=False,
         server_header=False,
     )
+    # The app, its compiled policy and caches live for the whole process: move them out
+    # of the cyclic GC's reach, whose full collections otherwise set the p99 latency.
+    gc.freeze()
     uvicorn.Server(config).run()
 
 

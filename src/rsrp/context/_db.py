@@ -19,7 +19,7 @@ import psycopg
 
 from rsrp.context._errors import ContextStoreError
 
-__all__ = ["Database", "Tx"]
+__all__ = ["Database", "Tx", "sqlite_path"]
 
 Param = str | int | bytes | None
 
@@ -59,7 +59,7 @@ class Database:
             self.path: Path | None = None
         else:
             self.dialect = "sqlite"
-            self.path = _sqlite_path(url)
+            self.path = sqlite_path(url)
         self._local = threading.local()
         self._all: list[Any] = []
         self._lock = threading.Lock()
@@ -129,7 +129,7 @@ class Database:
         self._local = threading.local()
 
 
-def _sqlite_path(url: str) -> Path:
+def sqlite_path(url: str) -> Path:
     # The ledger's spelling (rsrp.ledger.open_backend): sqlite:///abs/path, sqlite:rel/path,
     # or a bare path; the same URL therefore names the same file for both.
     if url.startswith("sqlite:///"):

@@ -125,6 +125,11 @@ class EventLog:
         out: list[Reservation] = []
         base: dict[tuple[str, int], tuple[Counters, int]] = {}
         with self.db.transaction(write=True) as tx:
+            if tx.dialect == "postgresql":
+                # Every agent's lock up front, in one global order: two replicas with
+                # overlapping batches never wait on each other in a cycle (deadlock).
+                for agent_id in sorted({agent for agent, _, _ in items}):
+                    tx.execute("SELECT pg_advisory_xact_lock(hashtext(?))", (agent_id,))
             for agent_id, at, account in items:
                 at_us = _micros(at)
                 event_id = self._insert(tx, agent_id, at_us, account_digest(account))
