@@ -87,6 +87,25 @@ def test_our_tiles_reader_audits_the_tessera_log(tmp_path: Path, size: int) -> N
 
 
 def test_our_export_reproduces_tessera_byte_for_byte(tmp_path: Path) -> None:
+    # Same history as Tessera's build_log.sh: one entry, then one checkpoint, 15 times. The
+    # export must publish the partial tiles and bundles of every checkpoint size
+    # (c2sp.org/tlog-tiles §Partial Tiles), i.e. exactly Tessera's files (bar the script's
+    # saved checkpoint.N copies), byte for byte.
+    origin, skey, vkey = _VEC["origin"], _VEC["skey"], _VEC["vkey"]
+    with Log.open(tmp_path / "l.db") as log:
+        cpr = Checkpointer(origin, log, log, [signer_from_skey(skey)], [verifier_from_vkey(vkey)])
+        for entry in ENTRIES:
+            log.append_many([entry])
+            cpr.checkpoint()
+        export_tiles(log.backend, tmp_path / "out")
+    out = tmp_path / "out"
+    written = {str(p.relative_to(out)): p.read_bytes() for p in out.rglob("*") if p.is_file()}
+    published = {k: v for k, v in FILES.items() if not k.startswith("checkpoint.")}
+    assert sorted(written) == sorted(published)
+    assert written == published
+
+
+def test_one_checkpoint_exports_only_its_own_partial_tiles(tmp_path: Path) -> None:
     origin, skey, vkey = _VEC["origin"], _VEC["skey"], _VEC["vkey"]
     with Log.open(tmp_path / "l.db") as log:
         cpr = Checkpointer(origin, log, log, [signer_from_skey(skey)], [verifier_from_vkey(vkey)])

@@ -100,6 +100,42 @@ def test_spec_example_size_70000(tmp_path: Path) -> None:
     assert report.size == 70_000 and report.root == signed.roots[70_000]
 
 
+def test_partial_tiles_of_every_checkpoint_whose_full_tile_is_missing(tmp_path: Path) -> None:
+    # c2sp.org/tlog-tiles §Partial Tiles: partial tiles for every checkpointed size, at every
+    # level, except where the full tile now exists. Latest 1000: level 0 ends at 003.p/232,
+    # level 1 at 000.p/3. 5, 300, 520 have full level-0 tiles now; 800 shares tile 003.
+    sizes = [5, 300, 520, 800, 1000]
+    with Log.open(tmp_path / "l.db") as log:
+        signed = fill_and_sign(log, sizes)
+        export_tiles(log.backend, tmp_path / "out")
+        notes = {s: cp.note for s in sizes if (cp := log.backend.checkpoint_at(s))}
+        data = [e.data for e in log.backend.read_entries(0, 1000)]
+    out = tmp_path / "out"
+    partial = {f for f in _files(out) if ".p/" in f}
+    assert partial == {
+        "tile/0/003.p/32",
+        "tile/0/003.p/232",
+        "tile/entries/003.p/32",
+        "tile/entries/003.p/232",
+        "tile/1/000.p/1",
+        "tile/1/000.p/2",
+        "tile/1/000.p/3",
+    }
+    tree = MemoryTree.from_entries(data)
+    level1 = (out / "tile/1/000.p/3").read_bytes()
+    assert level1 == b"".join(tree.get_nodes([(8, i) for i in range(3)]))
+    for w in (1, 2):
+        assert (out / f"tile/1/000.p/{w}").read_bytes() == level1[: 32 * w]
+    bundle = b"".join(struct.pack(">H", len(e)) + e for e in data[768:800])
+    assert (out / "tile/entries/003.p/32").read_bytes() == bundle
+    # The directory as it was published at size 800 audits from its own tiles.
+    (out / "checkpoint").write_bytes(notes[800])
+    src = TilesSource(out)
+    verify = checkpoint_note_verifier(ORIGIN, [verifier_from_vkey(signed.vkey)])
+    report = audit(src, node_levels=src.node_levels(), verify_note=verify)
+    assert report.size == 800 and report.root == signed.roots[800]
+
+
 @pytest.fixture
 def exported(tmp_path: Path) -> tuple[Path, str]:
     with Log.open(tmp_path / "l.db") as log:

@@ -154,3 +154,55 @@ def test_now_as_rfc3339_text(engine: Engine) -> None:
     d = engine.decide(good_input(), now="2026-03-01T10:30:00+01:00")
     assert d.code == "ACCESS_GRANTED" and d.evaluated_at == NOW
     assert engine.decide(good_input(), now="yesterday").code == EVALUATION_ERROR
+
+
+def test_lazy_decision_renders_on_first_read_and_becomes_a_decision(engine: Engine) -> None:
+    import dataclasses
+    import pickle
+
+    from rsrp.policy._fastnew import LazyDecision
+    from rsrp.policy.decision import Decision
+
+    def fresh() -> Decision:
+        return engine.decide(good_input(), now=NOW)
+
+    eager = fresh()
+    assert type(eager) is LazyDecision
+    assert eager.explanation[0].rule_id == eager.decided_by
+    assert type(eager) is Decision  # rendered once, now a plain Decision
+    assert eager.message == eager.explanation[0].message
+    rebuilt = Decision(**{f.name: getattr(eager, f.name) for f in dataclasses.fields(Decision)})
+    assert fresh() == rebuilt and rebuilt == fresh()
+    assert hash(fresh()) == hash(rebuilt)
+    assert pickle.loads(pickle.dumps(fresh())) == rebuilt  # noqa: S301 - our own bytes
+    assert type(pickle.loads(pickle.dumps(fresh()))) is Decision  # noqa: S301
+    assert dataclasses.replace(fresh(), code="X").message == rebuilt.message
+    assert repr(fresh()) == repr(rebuilt)
+    lazy = fresh()
+    with pytest.raises(AttributeError):
+        lazy.message = "changed"  # type: ignore[misc]
+    assert lazy.message == rebuilt.message
+
+
+@pytest.mark.parametrize(
+    ("record", "change"),
+    [
+        ("agent", {"extra": 1}),  # an undeclared key beside every declared one
+        ("agent", {"extra": 1, "level": None}),  # same key count: one missing, one extra
+        ("counters", {"requests_1h": 3, "other": 4}),
+    ],
+)
+def test_undeclared_keys_fail_closed(
+    engine: Engine, record: str, change: dict[str, object]
+) -> None:
+    data = good_input()
+    target = data[record]
+    assert isinstance(target, dict)
+    for key, value in change.items():
+        if value is None:
+            del target[key]
+        else:
+            target[key] = value
+    d = engine.decide(data, now=NOW)
+    assert d.code == "EVALUATION_ERROR"
+    assert d.error is not None and f"{record}." in d.error

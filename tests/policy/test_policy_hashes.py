@@ -15,7 +15,7 @@ from rsrp.policy import Engine
 # signed decision made with an older build no longer names the same policy:
 # bump the format tag in rsrp.policy._hashing and say so in the changelog.
 POLICY_HASH = "cc3c249cfcae8e4e1a9ff1c186cc4fa05e22e0ef93ab327351a0e323ef4bd213"
-BYTECODE_HASH = "68dc85a4e6548b291d20fa9cc322b67f7f7e387b4b731a424b719289f57411d4"
+BYTECODE_HASH = "0acb39b2df453755214707dc8a1e82bfd55b4ffd8872c1f6a3e0bfeaa4515790"
 
 
 def test_pinned_hashes() -> None:

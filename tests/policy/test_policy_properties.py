@@ -167,7 +167,12 @@ inputs = st.fixed_dictionaries(
 
 def _engine_view(engine: Engine, data: Any) -> tuple[str, str, list[str]]:
     d = engine.decide(data, now=NOW)
-    return d.outcome.name, d.code, [m.rule_id for m in d.matched]
+    matched = [m.rule_id for m in d.matched]
+    # Explanations render on first read: each matched rule explained, in order.
+    if d.error is None:
+        assert [x.rule_id for x in d.explanation] == matched
+        assert d.message == (d.explanation[0].message if matched else engine.bundle.default_message)
+    return d.outcome.name, d.code, matched
 
 
 def _oracle_view(text: str, engine: Engine, data: Any) -> tuple[str, str, list[str]]:

@@ -5,15 +5,18 @@ from __future__ import annotations
 import datetime as dt
 import json
 import sys
+import uuid
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Literal
 
 import typer
 from rich.console import Console
 from rich.table import Table
 
-from rsrp.cli._errors import exit_on_rsrp_error
-from rsrp.errors import PolicyError
+from rsrp.canonical import canonical_hash
+from rsrp.cli._errors import err_console, exit_on_rsrp_error
+from rsrp.errors import ConfigError, PolicyError
+from rsrp.keys import open_signer, open_store
 from rsrp.policy import Decision, Engine, PolicySyntaxError, check, parse
 from rsrp.policy._cases import decision_json, load_cases, parse_inputs, request_time, run_case
 from rsrp.policy._values import parse_rfc3339
@@ -97,11 +100,48 @@ def decide_cmd(
     as_json: Annotated[
         bool, typer.Option("--json", help="Print one JSON object per input (JSON lines).")
     ] = False,
+    sign: Annotated[
+        bool,
+        typer.Option(
+            "--sign",
+            help="Also sign each decision into a V2 envelope OUT/<request id>.rsrp. The "
+            "request id is the input's top-level request_id (not decided on unless the "
+            "schema declares it) or request.id, else a random UUID. "
+            "Offline there is no context snapshot: state_hash is canonical_hash({}). "
+            "Existing files are never overwritten.",
+        ),
+    ] = False,
+    key: Annotated[
+        str | None,
+        typer.Option(
+            help="Key store URI (file:/dir or pkcs11:...), with key-id=/object= when "
+            "--key-id is not given. Secrets come from RSRP_KEYSTORE_PASSPHRASE or "
+            "RSRP_PKCS11_PIN."
+        ),
+    ] = None,
+    key_id: Annotated[str | None, typer.Option(help="Signing key id in the store.")] = None,
+    out: Annotated[
+        Path | None, typer.Option(help="Directory for the envelopes (with --sign).")
+    ] = None,
+    mode: Annotated[
+        str,
+        typer.Option(help="per-decision (composite signature) or batch (ledger-covered)."),
+    ] = "per-decision",
 ) -> None:
     """Decide each input against the bundle and print the decisions with explanations."""
     with exit_on_rsrp_error():
+        if sign and (key is None or out is None):
+            raise ConfigError("--sign needs --key URI and --out DIR")
+        if mode not in ("per-decision", "batch"):
+            raise ConfigError(f"--mode must be per-decision or batch, not {mode!r}")
         engine = Engine.load(file)
-        inputs = parse_inputs(_read(input_path))
+        declared = {m.name for m in engine.bundle.schema}
+        inputs: list[object] = []
+        ids: list[str | None] = []
+        for x in parse_inputs(_read(input_path)):
+            data, request_id = split_request_id(x, declared) if sign else (x, None)
+            inputs.append(data)
+            ids.append(request_id)
         fixed: dt.datetime | None = None
         if now is not None:
             try:
@@ -110,11 +150,51 @@ def decide_cmd(
                 raise PolicyError(f"--now: {e}") from e
         clock = dt.datetime.now(dt.UTC)
         decisions = [engine.decide(x, now=fixed or request_time(x) or clock) for x in inputs]
+        if sign and key is not None and out is not None:
+            written = _sign(
+                decisions, ids, key, key_id, out, "batch" if mode == "batch" else "per-decision"
+            )
+            for path in written:
+                err_console.print(f"wrote {path}", markup=False, highlight=False)
     if as_json:
         for d in decisions:
             typer.echo(json.dumps(decision_json(d), ensure_ascii=False, sort_keys=True))
     else:
         print_decisions(decisions, f"{engine.bundle.id} {engine.bundle.version}")
+
+
+def split_request_id(data: object, declared: set[str]) -> tuple[object, str | None]:
+    """The input to decide and the caller's id for it: a top-level ``request_id`` (removed
+    before deciding unless the schema declares it), else ``request.id``, when a string."""
+    if not isinstance(data, dict):
+        return data, None
+    found = data.get("request_id")
+    if "request_id" in data and "request_id" not in declared:
+        data = {k: v for k, v in data.items() if k != "request_id"}
+    request = data.get("request")
+    if not isinstance(found, str) and isinstance(request, dict):
+        found = request.get("id")
+    return data, found if isinstance(found, str) else None
+
+
+def _sign(
+    decisions: list[Decision],
+    ids: list[str | None],
+    key: str,
+    key_id: str | None,
+    out: Path,
+    mode: Literal["per-decision", "batch"],
+) -> list[Path]:
+    # Imported here: only --sign pays for loading the proof stage.
+    from rsrp.proof import write_envelopes
+
+    signer = open_store(key).signer(key_id) if key_id is not None else open_signer(key)
+    no_context = canonical_hash({})  # offline: no context snapshot was taken
+    items = [
+        (d, request_id or uuid.uuid4().hex, no_context)
+        for d, request_id in zip(decisions, ids, strict=True)
+    ]
+    return write_envelopes(items, signer, out, mode=mode)
 
 
 @app.command("test")

@@ -44,7 +44,7 @@ class PostgresBackend(SqlBackend):
         return psycopg.connect(self.url, autocommit=False, connect_timeout=30)
 
     def _create_schema(self) -> None:
-        with self._write() as cur:
+        def body(cur: Any) -> None:
             cur.execute("SELECT pg_advisory_xact_lock(%s)", (_SCHEMA_LOCK,))
             for stmt in _SCHEMA:
                 cur.execute(stmt)
@@ -53,16 +53,32 @@ class PostgresBackend(SqlBackend):
                 (EMPTY_ROOT,),
             )
 
+        self._transact(body)  # idempotent: safe to run again after a lost connection
+
     def _connect_reader(self) -> psycopg.Connection[Any]:
         return psycopg.connect(self.url, autocommit=True, connect_timeout=30)
 
-    def _read_cursor(self) -> Any:
+    def _read_cursor(self, conn: Any) -> Any:
         # Binary results: bytea arrives as raw bytes instead of hex text to decode (much faster
         # bulk reads for audits).
-        return self._reader.cursor(binary=True)
+        return conn.cursor(binary=True)
 
     def _begin(self, cur: Any) -> None:
         pass  # psycopg opens a transaction at the first statement
+
+    def _broken(self, conn: Any) -> bool:
+        # psycopg marks a connection the server or network dropped as closed (and broken).
+        return bool(conn.closed)
+
+    def _xact_id(self, cur: Any) -> Any:
+        # Asked again after a lost COMMIT reply (pg_xact_status, PostgreSQL docs §9.27.11).
+        cur.execute("SELECT pg_current_xact_id()::text")
+        return cur.fetchone()[0]
+
+    def _xact_status(self, cur: Any, xact_id: Any) -> str | None:
+        cur.execute("SELECT pg_xact_status(%s::xid8)", (xact_id,))
+        row = cur.fetchone()
+        return None if row is None or row[0] is None else str(row[0])
 
     def _put_entries(
         self, cur: Any, first: int, entries: Sequence[bytes], hashes: Sequence[bytes]

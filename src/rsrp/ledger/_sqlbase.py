@@ -1,20 +1,18 @@
 """The SQL shared by the SQLite and PostgreSQL back-ends (written with ``?`` placeholders).
 
-Each back-end keeps two connections: a writer used by one committer at a time (the log's
-group commit serialises it) and a reader for proofs and audits, so reads never wait for an
-fsync. Both back-ends see the same tables; subclasses supply connections, the head-row lock
-and a faster bulk insert where the driver has one.
+Both back-ends see the same tables; subclasses supply connections (:mod:`._sqlconn`), the
+head-row lock and a faster bulk insert where the driver has one.
 """
 
 from __future__ import annotations
 
 import datetime as dt
-import threading
-from collections.abc import Iterator, Sequence
-from contextlib import contextmanager, suppress
+from collections.abc import Sequence
+from operator import itemgetter
 from typing import Any
 
 from rsrp.ledger._errors import StorageError
+from rsrp.ledger._sqlconn import SqlConnections
 from rsrp.ledger._storage import StoredCheckpoint, StoredEntry, append_in_txn
 from rsrp.ledger._tree import NodeId, expand, perfect_root
 
@@ -26,21 +24,21 @@ _NODES_AT = "SELECT level, idx, hash FROM nodes WHERE level = ? AND idx IN ({})"
 _LEAVES_AT = "SELECT ?, idx, leaf_hash FROM entries WHERE idx IN ({})"
 
 
-class SqlBackend:
+def _column(rows: Sequence[Sequence[Any]], k: int) -> list[Any]:
+    # Not zip(*rows): that makes a tuple iterator per row, and on 65,536-row chunks the
+    # garbage collector passes they trigger tripled the audit's read time.
+    return list(map(itemgetter(k), rows))
+
+
+class SqlBackend(SqlConnections):
     """Common implementation of :class:`rsrp.ledger._storage.Backend` over a DB-API driver."""
 
-    url: str
     #: The statement that reads the size while taking the sequencer lock (the head row).
     LOCK_HEAD = "SELECT size FROM tree_head WHERE id = 1"
     PLACEHOLDER = "?"
-    DB_ERRORS: tuple[type[BaseException], ...] = ()
 
     def __init__(self, url: str) -> None:
-        self.url = url
-        self._wlock = threading.Lock()
-        self._rlock = threading.Lock()
-        self._writer: Any = None
-        self._reader: Any = None
+        super().__init__(url)
         try:
             self._writer = self._connect()
             self._create_schema()
@@ -50,16 +48,7 @@ class SqlBackend:
             raise StorageError(f"cannot open ledger database {url}: {e}") from e
 
     # -- hooks ---------------------------------------------------------------------------
-    def _connect(self) -> Any:
-        raise NotImplementedError
-
-    def _connect_reader(self) -> Any:
-        return self._connect()
-
     def _create_schema(self) -> None:
-        raise NotImplementedError
-
-    def _begin(self, cur: Any) -> None:
         raise NotImplementedError
 
     def _ts_in(self, value: dt.datetime) -> Any:
@@ -85,49 +74,31 @@ class SqlBackend:
     def _q(self, sql: str) -> str:
         return sql if self.PLACEHOLDER == "?" else sql.replace("?", self.PLACEHOLDER)
 
-    def _read_cursor(self) -> Any:
-        return self._reader.cursor()
-
-    @contextmanager
-    def _read(self) -> Iterator[Any]:
-        with self._rlock:
-            try:
-                yield self._read_cursor()
-            except self.DB_ERRORS as e:
-                raise StorageError(f"ledger read failed: {e}") from e
-
-    @contextmanager
-    def _write(self) -> Iterator[Any]:
-        with self._wlock:
-            cur = self._writer.cursor()
-            try:
-                self._begin(cur)
-                yield cur
-                self._writer.commit()
-            except BaseException as e:
-                # The original error is the one to report, not a failed rollback.
-                with suppress(*self.DB_ERRORS):
-                    self._writer.rollback()
-                if isinstance(e, self.DB_ERRORS):
-                    raise StorageError(f"ledger write failed: {e}") from e
-                raise
-
     # -- Backend -------------------------------------------------------------------------
     def append(self, entries: Sequence[bytes], leaf_hashes: Sequence[bytes]) -> int:
-        with self._write() as cur:
-            return append_in_txn(_Tx(self, cur), entries, leaf_hashes)
+        def landed(first: int) -> bool:
+            # Our rows, at the indices our transaction took: the batch is in, exactly once.
+            stored = self.read_entries(first, len(entries))
+            return self.head()[0] >= first + len(entries) and [
+                (e.index, e.data, e.leaf_hash) for e in stored
+            ] == list(zip(range(first, first + len(entries)), entries, leaf_hashes, strict=True))
+
+        return self._transact(
+            lambda cur: append_in_txn(_Tx(self, cur), entries, leaf_hashes), landed
+        )
 
     def head(self) -> tuple[int, bytes]:
-        with self._read() as cur:
+        def op(cur: Any) -> Any:
             cur.execute("SELECT size, root FROM tree_head WHERE id = 1")
-            row = cur.fetchone()
+            return cur.fetchone()
+
+        row = self._reading(op)
         if row is None:
             raise StorageError("ledger database has no tree head row")
         return int(row[0]), bytes(row[1])
 
     def get_nodes(self, ids: Sequence[NodeId], /) -> list[bytes]:
-        with self._read() as cur:
-            return self._nodes(cur, ids)
+        return self._reading(lambda cur: self._nodes(cur, ids))
 
     def _nodes(self, cur: Any, ids: Sequence[NodeId]) -> list[bytes]:
         """Hashes of any complete nodes, computed from the stored strata below them."""
@@ -163,7 +134,7 @@ class SqlBackend:
         return out
 
     def read_entries(self, start: int, limit: int) -> list[StoredEntry]:
-        with self._read() as cur:
+        def op(cur: Any) -> list[StoredEntry]:
             cur.execute(
                 self._q(
                     "SELECT idx, data, leaf_hash FROM entries WHERE idx >= ? ORDER BY idx LIMIT ?"
@@ -171,6 +142,8 @@ class SqlBackend:
                 (start, limit),
             )
             return [StoredEntry(int(i), bytes(d), bytes(h)) for i, d, h in cur.fetchall()]
+
+        return self._reading(op)
 
     def read_entry_columns(
         self, start: int, limit: int
@@ -180,7 +153,8 @@ class SqlBackend:
         A full chunk of an integer key range has every index, so the index column is only
         read back for a short chunk (the log's end, or a gap): a third fewer values to build.
         """
-        with self._read() as cur:
+
+        def op(cur: Any) -> tuple[list[Any], list[Any]]:
             cur.execute(
                 self._q(
                     "SELECT data, leaf_hash FROM entries WHERE idx >= ? AND idx < ? ORDER BY idx"
@@ -189,8 +163,7 @@ class SqlBackend:
             )
             rows = cur.fetchall()
             if len(rows) == limit:
-                data, hashes = zip(*rows, strict=True)
-                return range(start, start + limit), data, hashes
+                return rows, []
             cur.execute(
                 self._q(
                     "SELECT idx, data, leaf_hash FROM entries WHERE idx >= ? AND idx < ?"
@@ -198,41 +171,44 @@ class SqlBackend:
                 ),
                 (start, start + limit),
             )
-            full = cur.fetchall()
+            return [], cur.fetchall()
+
+        rows, full = self._reading(op)
+        if rows:
+            data, hashes = _column(rows, 0), _column(rows, 1)
+            return range(start, start + limit), data, hashes
         if not full:
             return [], [], []
-        idx, data, hashes = zip(*full, strict=True)
+        idx, data, hashes = _column(full, 0), _column(full, 1), _column(full, 2)
         return idx, data, hashes
 
     def read_node_columns(
         self, level: int, start: int, limit: int
     ) -> tuple[Sequence[int], Sequence[bytes]]:
         """Stored nodes of ``level`` from ``start`` as two columns (index, hash)."""
-        with self._read() as cur:
-            cur.execute(
-                self._q(
-                    "SELECT idx, hash FROM nodes WHERE level = ? AND idx >= ? ORDER BY idx LIMIT ?"
-                ),
-                (level, start, limit),
-            )
-            rows = cur.fetchall()
+        rows = self._node_rows(level, start, limit)
         if not rows:
             return [], []
-        idx, hashes = zip(*rows, strict=True)
+        idx, hashes = _column(rows, 0), _column(rows, 1)
         return idx, hashes
 
-    def read_nodes(self, level: int, start: int, limit: int) -> list[tuple[int, bytes]]:
-        with self._read() as cur:
+    def _node_rows(self, level: int, start: int, limit: int) -> list[Any]:
+        def op(cur: Any) -> list[Any]:
             cur.execute(
                 self._q(
                     "SELECT idx, hash FROM nodes WHERE level = ? AND idx >= ? ORDER BY idx LIMIT ?"
                 ),
                 (level, start, limit),
             )
-            return [(int(i), bytes(h)) for i, h in cur.fetchall()]
+            return list(cur.fetchall())
+
+        return self._reading(op)
+
+    def read_nodes(self, level: int, start: int, limit: int) -> list[tuple[int, bytes]]:
+        return [(int(i), bytes(h)) for i, h in self._node_rows(level, start, limit)]
 
     def put_checkpoint(self, cp: StoredCheckpoint) -> None:
-        with self._write() as cur:
+        def body(cur: Any) -> None:
             cur.execute(
                 self._q(f"INSERT INTO checkpoints ({_CP_COLS}) VALUES (?, ?, ?, ?, ?, ?)"),  # noqa: S608
                 (
@@ -245,10 +221,12 @@ class SqlBackend:
                 ),
             )
 
+        self._transact(body, lambda _: self.checkpoint_at(cp.size) == cp)
+
     def update_checkpoint(
         self, size: int, note: bytes | None, token: bytes | None, cosigs: bytes | None
     ) -> None:
-        with self._write() as cur:
+        def body(cur: Any) -> None:
             cur.execute(
                 self._q(
                     "UPDATE checkpoints SET note = COALESCE(?, note), "
@@ -260,10 +238,14 @@ class SqlBackend:
             if cur.rowcount != 1:
                 raise StorageError(f"no checkpoint at size {size} to update")
 
+        self._transact(body)
+
     def _checkpoints(self, where: str, args: tuple[int, ...]) -> list[StoredCheckpoint]:
-        with self._read() as cur:
+        def op(cur: Any) -> list[Any]:
             cur.execute(self._q(f"SELECT {_CP_COLS} FROM checkpoints {where}"), args)  # noqa: S608
-            rows = cur.fetchall()
+            return list(cur.fetchall())
+
+        rows = self._reading(op)
         return [
             StoredCheckpoint(
                 int(s),
@@ -286,13 +268,6 @@ class SqlBackend:
 
     def checkpoints(self) -> list[StoredCheckpoint]:
         return self._checkpoints("ORDER BY size", ())
-
-    def close(self) -> None:
-        for conn in (self._reader, self._writer):
-            if conn is not None:
-                with suppress(*self.DB_ERRORS):  # best effort: nothing is pending on these
-                    conn.close()
-        self._reader = self._writer = None
 
 
 class _Tx:

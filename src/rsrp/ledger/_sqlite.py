@@ -60,12 +60,14 @@ class SQLiteBackend(SqlBackend):
         return conn
 
     def _create_schema(self) -> None:
-        with self._write() as cur:
+        def body(cur: Any) -> None:
             for stmt in _SCHEMA:
                 cur.execute(stmt)
             cur.execute(
                 "INSERT OR IGNORE INTO tree_head (id, size, root) VALUES (1, 0, ?)", (EMPTY_ROOT,)
             )
+
+        self._transact(body)
 
     def _begin(self, cur: Any) -> None:
         cur.execute("BEGIN IMMEDIATE")

@@ -4,7 +4,10 @@ Layout (c2sp.org/tlog-tiles): ``checkpoint``; ``tile/<L>/<N>[.p/<W>]`` with 256 
 tile, where tile level L holds the tree's nodes at level 8*L; ``tile/entries/<N>[.p/<W>]``
 entry bundles, each entry prefixed by its big-endian uint16 length. ``<N>`` is written in
 zero-padded 3-digit path elements, all but the last prefixed with ``x`` (1234067 ->
-``x001/x234/067``). Only the tiles for the published checkpoint's size are written.
+``x001/x234/067``). Export writes the full tiles and the partial tiles of the published
+(latest) checkpoint, plus the partial tiles of every earlier stored checkpoint whose full tile
+does not exist yet (§Partial Tiles: "Logs MUST serve partial tiles corresponding to tree sizes
+for which a checkpoint was produced").
 """
 
 from __future__ import annotations
@@ -80,22 +83,48 @@ def _write(path: Path, data: bytes) -> None:
     os.replace(tmp, path)  # readers of a served directory never see half a file
 
 
+def _partial_widths(sizes: Sequence[int], latest: int) -> dict[int, list[int]]:
+    """Per tile level, the partial-tile widths below the latest partial tile to also publish.
+
+    A checkpoint size s has at tile level L the partial tile ``(s >> 8L) // 256`` of width
+    ``(s >> 8L) % 256``. If that tile index is below the latest size's last tile at L, the full
+    tile exists and the partial one may be dropped (§Partial Tiles); otherwise it is the same
+    tile index as the latest partial tile, and its content is a prefix of it.
+    """
+    out: dict[int, list[int]] = {}
+    for level in tile_levels(latest):
+        last_n, last_w = divmod(latest >> (_TILE_HEIGHT * level), TILE_WIDTH)
+        widths = set()
+        for s in sizes:
+            n, w = divmod(s >> (_TILE_HEIGHT * level), TILE_WIDTH)
+            if n == last_n and 0 < w < last_w:
+                widths.add(w)
+        out[level] = sorted(widths)
+    return out
+
+
 def export_tiles(
     backend: Backend, directory: Path, *, progress: Callable[[int, int], None] | None = None
 ) -> StoredCheckpoint:
-    """Write the log up to its latest stored checkpoint as C2SP tlog-tiles under ``directory``."""
+    """Write the log up to its latest stored checkpoint as C2SP tlog-tiles under ``directory``.
+
+    Also writes, for every earlier stored checkpoint, the partial hash tiles (all levels) and
+    entry bundle whose full tile is not yet published (c2sp.org/tlog-tiles §Partial Tiles).
+    """
     cp = backend.latest_checkpoint()
     if cp is None:
         raise LedgerError("the log has no checkpoint to publish: sign one first")
     size = cp.size
+    extra = _partial_widths([c.size for c in backend.checkpoints()], size)
     done = 0
     for n, width in _tiles_of(size):
         rows = backend.read_entries(n * TILE_WIDTH, width)
         if len(rows) != width or rows[-1].index != n * TILE_WIDTH + width - 1:
             raise StorageError(f"entries [{n * TILE_WIDTH}, {n * TILE_WIDTH + width}) incomplete")
-        bundle = b"".join(_U16.pack(len(r.data)) + r.data for r in rows)
-        _write(directory / entries_path(n, width), bundle)
-        _write(directory / tile_path(0, n, width), b"".join(r.leaf_hash for r in rows))
+        for w in [*(extra[0] if width < TILE_WIDTH else []), width]:
+            bundle = b"".join(_U16.pack(len(r.data)) + r.data for r in rows[:w])
+            _write(directory / entries_path(n, w), bundle)
+            _write(directory / tile_path(0, n, w), b"".join(r.leaf_hash for r in rows[:w]))
         done += width
         if progress:
             progress(done, size)
@@ -105,7 +134,8 @@ def export_tiles(
             rows_n = backend.read_nodes(tree_level, n * TILE_WIDTH, width)
             if len(rows_n) != width:
                 raise StorageError(f"tree nodes at level {tree_level} missing for tile {n}")
-            _write(directory / tile_path(level, n, width), b"".join(h for _, h in rows_n))
+            for w in [*(extra[level] if width < TILE_WIDTH else []), width]:
+                _write(directory / tile_path(level, n, w), b"".join(h for _, h in rows_n[:w]))
     # Published with the witnesses' cosignature lines appended (c2sp.org/tlog-witness).
     _write(directory / "checkpoint", cp.note + (cp.cosignatures or b""))
     return cp

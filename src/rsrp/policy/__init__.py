@@ -3,7 +3,10 @@
 A bundle (docs/policy-language.md) is parsed with an LALR grammar into a frozen
 AST, checked, then compiled once to generated Python; ``decide`` runs that code
 and returns a frozen :class:`Decision` with its explanation and hashes. Any
-error while deciding fails closed (BLOCK, code ``EVALUATION_ERROR``).
+error while deciding fails closed (BLOCK, code ``EVALUATION_ERROR``). The
+message and explanation are rendered on first read (the values they show were
+captured when deciding), so callers that need only the outcome, matched rules and
+hashes do not pay for them; the object then behaves exactly like a Decision.
 
     >>> import datetime as dt
     >>> engine = Engine.from_text('''

@@ -11,7 +11,7 @@ import struct
 
 from rsrp.canonical import DOMAIN
 from rsrp.policy import _ast as a
-from rsrp.policy._explain import explain_expr, message_source
+from rsrp.policy._explain import explain_expr, explain_locals, message_source
 from rsrp.policy._exprgen import Constants, ExprCompiler
 from rsrp.policy._schema import MAX_INT, FieldSpec, RecordSpec, Schema
 from rsrp.policy.decision import Outcome
@@ -130,10 +130,16 @@ class _Writer:
         return out
 
     def check_record(self, depth: int, rec: RecordSpec, src: str) -> None:
-        keys = self.const(rec.names, ["keys", sorted(rec.names)])
-        self.emit(
-            depth, f"if {src}.__class__ is not dict or not {src}.keys() <= {keys}: raise _Bad"
-        )
+        if not any(m.nullable for m in rec.members):
+            # Every member is read by subscript below (KeyError if absent), so a length
+            # equal to the member count means no undeclared key: cheaper than a set test.
+            n = len(rec.members)
+            self.emit(depth, f"if {src}.__class__ is not dict or len({src}) != {n}: raise _Bad")
+        else:
+            keys = self.const(rec.names, ["keys", sorted(rec.names)])
+            self.emit(
+                depth, f"if {src}.__class__ is not dict or not {src}.keys() <= {keys}: raise _Bad"
+            )
         for m in rec.members:
             if isinstance(m, FieldSpec):
                 self.check_field(depth, m, src)
@@ -166,6 +172,8 @@ class _Writer:
             # Identifiers, zones and codes repeat across requests: a bounded cache of
             # encodings makes the common case one dict lookup.
             code = f"(_str_get({var}) or _enc_str({var}))"
+        elif kind == "set<int>":
+            code = f"_enc_iset({var})"
         elif kind.startswith("set<"):
             code = f"(_set_get({var}) or _enc_set({var}))"
         else:
@@ -204,7 +212,8 @@ def _tuple(parts: list[bytes | str]) -> str:
 
 
 def generate(schema: Schema, rules: tuple[a.Rule, ...], default_message: str) -> Generated:
-    """Source of ``decide(inp, now) -> Decision``; raises _Bad on an invalid input.
+    """Source of ``decide(inp, now) -> Decision`` (a LazyDecision whose message and
+    explanation come from the generated ``explain``); raises _Bad on an invalid input.
 
     Needs in its namespace: the helpers of ``_engine._namespace``, ``_V`` (mask →
     (outcome, code, matched, decided_by) cache), ``_verdict`` (fills it) and
@@ -230,13 +239,20 @@ def generate(schema: Schema, rules: tuple[a.Rule, ...], default_message: str) ->
     for i, rule in enumerate(ordered):
         w.emit(1, f"# {i}: {rule.id}")
         w.emit(1, f"if {exprs.condition(rule.condition)}: m |= {1 << i}")
-    # Explain the matched rules (in decision order) and build the Decision here, from
-    # locals: no values tuple, no second function call per matched rule.
-    w.emit(1, "x = []")
-    for i, rule in enumerate(ordered):
-        w.emit(1, f"if m & {1 << i}: x.append({explain_expr(schema, rule)})")
-    w.emit(1, "v = _V.get(m) or _verdict(m)")
+    # Explanations and the message are rendered only when read (LazyDecision): the
+    # decision keeps the mask and the field values the explanations use.
+    explain = [
+        f"    if m & {1 << i}: x.append({explain_expr(schema, rule)})"
+        for i, rule in enumerate(ordered)
+    ]
     default = message_source(schema, default_message)
-    w.emit(1, f"message = x[0].message if x else {default}")
-    w.emit(1, "return _make(v[0], v[1], message, v[2], tuple(x), v[3], *_IDENT, h, now)")
+    explain.append(f"    return (x[0].message if x else {default}), tuple(x)")
+    used = explain_locals(schema, ordered, default_message)
+    args = ", ".join(["m", "now", *used])
+    w.emit(1, "v = _V.get(m) or _verdict(m)")
+    w.emit(1, f"return _lazy(v[0], v[1], v[2], v[3], *_IDENT, h, now, (explain, {args}))")
+    w.emit(0, "")
+    w.emit(0, f"def explain({args}):")
+    w.emit(1, "x = []")
+    w.lines.extend(explain)
     return Generated("\n".join(w.lines) + "\n", consts, ordered)

@@ -26,7 +26,7 @@ from rsrp.policy._errors import (
     PolicyCheckError,
     PolicySyntaxError,
 )
-from rsrp.policy._fastnew import make_decision, make_explanation
+from rsrp.policy._fastnew import make_explanation, make_lazy
 from rsrp.policy._hashing import bytecode_hash, policy_hash
 from rsrp.policy._parser import MAX_SOURCE_BYTES, parse
 from rsrp.policy._validate import nested, validate
@@ -83,6 +83,7 @@ def _namespace() -> dict[str, Any]:
         "_enc_decimal": rt.enc_decimal,
         "_enc_duration": rt.enc_duration,
         "_enc_set": rt.enc_set_cached,
+        "_enc_iset": rt.enc_int_set,
         "_NULLB": b"\x00",
         "_zone": rt.zone,
         "_between": rt.between,
@@ -93,7 +94,7 @@ def _namespace() -> dict[str, Any]:
         "_STRT": frozenset({str}),
         "_jstr": rt.json_string,
         "_RX": make_explanation,
-        "_make": make_decision,
+        "_lazy": make_lazy,
         "_js": rt.json_text,
         "_mt": rt.message_text,
     }

@@ -10,7 +10,7 @@ from rsrp.policy._exprgen import fields_read
 from rsrp.policy._schema import FieldSpec, RecordSpec, Schema
 from rsrp.policy._template import parse_template
 
-__all__ = ["explain_expr", "message_source"]
+__all__ = ["explain_expr", "explain_locals", "message_source"]
 
 
 def _json(schema: Schema, path: tuple[str, ...]) -> str:
@@ -58,6 +58,22 @@ def message_source(schema: Schema, template: str) -> str:
     if not pieces:
         return "''"
     return pieces[0] if len(pieces) == 1 else "''.join((" + ", ".join(pieces) + ",))"
+
+
+def explain_locals(schema: Schema, rules: tuple[a.Rule, ...], default_message: str) -> list[str]:
+    """The field and record locals (``f3``, ``r1``) that the explanations of ``rules``
+    and the messages read, in index order: what ``_value`` names for each path."""
+    paths = [p.parts for rule in rules for p in fields_read(rule.condition)]
+    for template in (*(rule.message for rule in rules), default_message):
+        paths += [part for part in parse_template(template) if not isinstance(part, str)]
+    names: set[tuple[str, int]] = set()
+    for path in paths:
+        spec = schema.lookup(path)
+        if isinstance(spec, FieldSpec):
+            names.add(("f", spec.index))
+        elif isinstance(spec, RecordSpec):
+            names.add(("r", spec.index))
+    return [f"{kind}{index}" for kind, index in sorted(names)]
 
 
 def explain_expr(schema: Schema, rule: a.Rule) -> str:

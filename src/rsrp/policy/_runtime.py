@@ -23,6 +23,7 @@ __all__ = [
     "enc_decimal",
     "enc_duration",
     "enc_int",
+    "enc_int_set",
     "enc_set",
     "enc_set_cached",
     "enc_str",
@@ -87,6 +88,21 @@ def enc_set_cached(v: frozenset[Any]) -> bytes:
         SET_CACHE.clear()
     SET_CACHE[v] = out
     return out
+
+
+_EMPTY_SET = HDR(0x09, 0)
+
+
+def enc_int_set(v: frozenset[int]) -> bytes:
+    """A set<int>, uncached: department-like sets rarely repeat, and hashing a fresh
+    frozenset for a cache lookup costs about as much as encoding it from the table."""
+    if not v:
+        return _EMPTY_SET
+    try:  # the common case, small numbers: every member's encoding from the table
+        small = sorted(map(_SMALL_INTS.__getitem__, v))
+    except KeyError:
+        return enc_set(v)
+    return HDR(0x09, len(small)) + b"".join(small)
 
 
 def enc_set(v: frozenset[str] | frozenset[int]) -> bytes:
