@@ -46,6 +46,11 @@ class Running:
     def vkey(self) -> str:
         return str(self.app.state.service.stages.ledger.checkpointer.verifiers[0].vkey)
 
+    @property
+    def vkeys(self) -> tuple[str, str]:
+        """(Ed25519 note vkey, ML-DSA-44 cosignature vkey) of the served log."""
+        return self.app.state.service.stages.ledger.vkeys  # type: ignore[no-any-return]
+
 
 @pytest.fixture(scope="module")
 def running(tls_pki: PkiFiles, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Running]:

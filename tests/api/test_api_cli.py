@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import base64
 import os
 import shutil
 import subprocess
@@ -91,6 +92,11 @@ def test_api_cli_main_job_then_demo(tmp_path: Path) -> None:
         ):
             assert expected in demo.stdout
         assert (tmp_path / "var" / "rsrp.db").exists()
+        # The demo verified with both checkpoint vkeys: Ed25519 note (0x01), ML-DSA-44 (0x06).
+        vkeys = [
+            (tmp_path / "var" / n).read_text().strip() for n in ("log.vkey", "log-mldsa44.vkey")
+        ]
+        assert [base64.b64decode(v.split("+", 2)[2])[0] for v in vkeys] == [0x01, 0x06]
     finally:
         job.terminate()
         job.wait(timeout=10)

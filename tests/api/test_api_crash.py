@@ -35,14 +35,12 @@ def _load(
                 acked.append((d["request_id"], d["ledger_index"], d["envelope"]))
 
 
-def _vkey(config: Path) -> str:
-    from cryptography.hazmat.primitives.serialization import load_der_public_key
+def _vkeys(config: Path) -> list[str]:
+    from rsrp.ledger import KeyStoreCosigner, KeyStoreNoteSigner
 
-    from rsrp.ledger import Ed25519NoteVerifier
-
-    _, cp_signer = open_keys(load_settings(config), "FR")
-    pub = load_der_public_key(cp_signer.public_key_der()).public_bytes_raw()  # type: ignore[union-attr]
-    return Ed25519NoteVerifier("rsrp.local/FR", pub).vkey
+    _, cp_signer, pq_signer = open_keys(load_settings(config), "FR")
+    origin = "rsrp.local/FR"
+    return [KeyStoreNoteSigner(origin, cp_signer).vkey, KeyStoreCosigner(origin, pq_signer).vkey]
 
 
 @pytest.mark.slow
@@ -89,5 +87,5 @@ def test_api_crash_kill9_mid_load_loses_no_acknowledged_decision(
                 time.sleep(0.05)
     finally:
         stop(proc)
-    report = verify_ledger(db, [_vkey(config)])
+    report = verify_ledger(db, _vkeys(config))
     assert report.checkpoint_size == report.size >= len(acked)

@@ -10,7 +10,7 @@ from pathlib import Path
 import httpx
 import pytest
 from tests.api.api_procs import start_serve, stop, wait_ready, write_config
-from tests.api.test_api_crash import _vkey
+from tests.api.test_api_crash import _vkeys
 from tests.api.test_api_mtls import BODY
 from tests.fixtures.tls import PkiFiles
 
@@ -70,7 +70,7 @@ def test_api_replicas_share_one_log(tls_pki: PkiFiles, tmp_path: Path, postgres_
     finally:
         for p in procs:
             stop(p)
-    report = verify_ledger(postgres_url, [_vkey(configs[0])])
+    report = verify_ledger(postgres_url, _vkeys(configs[0]))
     assert report.size == 160 and report.checkpoint_size == 160
     # Counters are shared: agent-001 made 80 requests through both replicas, and each saw
     # a distinct number of predecessors (the reservation serialises per agent).

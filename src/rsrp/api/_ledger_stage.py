@@ -20,41 +20,24 @@ import psycopg
 from rsrp.api._stages import CheckpointView, ReceiptView
 from rsrp.context._db import sqlite_path as _sqlite_path
 from rsrp.errors import LedgerError
-from rsrp.keys.signer import Signer
 from rsrp.ledger import (
     Backend,
     Checkpointer,
     CheckpointerPolicy,
-    Ed25519NoteVerifier,
+    KeyStoreCosigner,
+    KeyStoreNoteSigner,
     Log,
     NotCoveredError,
     StoredCheckpoint,
     StoredEntry,
     build_receipt,
+    verifier_from_vkey,
 )
 from rsrp.ledger._tree import NodeId
 
-__all__ = ["CheckpointLeader", "KeyStoreNoteSigner", "LogLedger", "SerialisedBackend"]
+__all__ = ["CheckpointLeader", "LogLedger", "SerialisedBackend"]
 
 log = logging.getLogger("rsrp.api.ledger")
-
-
-class KeyStoreNoteSigner:
-    """A signed-note signer (Ed25519, type 0x01) whose key stays in the key store."""
-
-    def __init__(self, name: str, signer: Signer, public_raw: bytes) -> None:
-        if signer.algorithm != "ed25519":
-            raise LedgerError(f"checkpoint key {signer.key_id!r} must be ed25519")
-        self.name = name
-        self.public_raw = public_raw
-        self.key_id = self.verifier().key_id
-        self._signer = signer
-
-    def sign(self, text: bytes) -> bytes:
-        return self._signer.sign(text)
-
-    def verifier(self) -> Ed25519NoteVerifier:
-        return Ed25519NoteVerifier(self.name, self.public_raw)
 
 
 class CheckpointLeader:
@@ -109,6 +92,7 @@ class LogLedger:
         log_: Log,
         origin: str,
         note_signer: KeyStoreNoteSigner,
+        cosigner: KeyStoreCosigner,
         *,
         every_entries: int,
         every_ms: int,
@@ -117,13 +101,17 @@ class LogLedger:
         self.log = log_
         self.leader = leader
         self.origin = origin
-        self._verifier = note_signer.verifier()
+        if cosigner.name != origin:
+            raise LedgerError(f"the cosignature key is named {cosigner.name!r}, not {origin!r}")
+        self._vkeys = (note_signer.vkey, cosigner.vkey)
+        # Every checkpoint carries the Ed25519 note signature (type 0x01) and the log's
+        # ML-DSA-44 timestamped cosignature (c2sp.org/tlog-cosignature, type 0x06).
         self.checkpointer = Checkpointer(
             origin,
             log_,
             log_,
-            [note_signer],
-            [note_signer.verifier()],
+            [note_signer, cosigner],
+            [verifier_from_vkey(note_signer.vkey), cosigner.verifier()],
             CheckpointerPolicy(every_entries=every_entries, every_ms=every_ms),
         )
         self._stop = threading.Event()
@@ -132,8 +120,18 @@ class LogLedger:
 
     @property
     def vkey(self) -> str:
-        """The C2SP note verifier key of this log's checkpoints (public)."""
-        return self._verifier.vkey
+        """The C2SP note verifier key (Ed25519, type 0x01) of this log's checkpoints."""
+        return self._vkeys[0]
+
+    @property
+    def cosigner_vkey(self) -> str:
+        """The vkey of the log's ML-DSA-44 cosignature line (tlog-cosignature type 0x06)."""
+        return self._vkeys[1]
+
+    @property
+    def vkeys(self) -> tuple[str, str]:
+        """Both checkpoint vkeys; offline verification requires a line from each."""
+        return self._vkeys
 
     def _run(self) -> None:
         while not self._stop.wait(0.02):

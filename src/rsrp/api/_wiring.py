@@ -6,22 +6,14 @@ import datetime as dt
 from collections.abc import Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 
-from cryptography.hazmat.primitives.asymmetric import ed25519
-from cryptography.hazmat.primitives.serialization import load_der_public_key
-
-from rsrp.api._ledger_stage import (
-    CheckpointLeader,
-    KeyStoreNoteSigner,
-    LogLedger,
-    SerialisedBackend,
-)
+from rsrp.api._ledger_stage import CheckpointLeader, LogLedger, SerialisedBackend
 from rsrp.api._settings import Settings
 from rsrp.api._stages import Stages
 from rsrp.context import Database
 from rsrp.errors import ConfigError, RsrpError
 from rsrp.keys import KeyState, Purpose, open_store
 from rsrp.keys.signer import Signer
-from rsrp.ledger import Log, open_backend
+from rsrp.ledger import KeyStoreCosigner, KeyStoreNoteSigner, Log, open_backend
 from rsrp.policy import Engine
 from rsrp.policy.decision import Decision
 from rsrp.proof import sign_decision
@@ -29,7 +21,13 @@ from rsrp.proof import sign_decision
 #: The composite signature V2 envelopes use (rsrp.keys.signer naming).
 COMPOSITE_ALGORITHM = "mldsa65-ecdsa-p384-sha512"
 
-__all__ = ["EnginePolicy", "EnvelopeProof", "build_stages", "open_keys"]
+__all__ = [
+    "CHECKPOINT_PQ_ALGORITHM",
+    "EnginePolicy",
+    "EnvelopeProof",
+    "build_stages",
+    "open_keys",
+]
 
 
 class EnginePolicy:
@@ -90,13 +88,21 @@ def _active(store: object, purpose: Purpose, algorithm: str, jurisdiction: str) 
     return None
 
 
-def open_keys(settings: Settings, jurisdiction: str) -> tuple[Signer, Signer]:
-    """(decision signer, checkpoint signer); created on first use in development only."""
+#: The log's post-quantum checkpoint key: its tlog-cosignature type 0x06 line.
+CHECKPOINT_PQ_ALGORITHM = "ml-dsa-44"
+
+
+def open_keys(settings: Settings, jurisdiction: str) -> tuple[Signer, Signer, Signer]:
+    """(decision, Ed25519 checkpoint, ML-DSA-44 checkpoint) signers.
+
+    Created on first use in development only; production needs them in the store.
+    """
     secret = settings.keys.passphrase.get_secret_value().encode("utf-8")
     store = open_store(settings.keys.store, passphrase=lambda: secret)
     wanted = (
         (Purpose.DECISION_SIGNING, COMPOSITE_ALGORITHM),
         (Purpose.CHECKPOINT_SIGNING, "ed25519"),
+        (Purpose.CHECKPOINT_SIGNING, CHECKPOINT_PQ_ALGORITHM),
     )
     signers: list[Signer] = []
     for purpose, algorithm in wanted:
@@ -106,7 +112,7 @@ def open_keys(settings: Settings, jurisdiction: str) -> tuple[Signer, Signer]:
                 raise ConfigError(f"no active {algorithm} {purpose.value} key for {jurisdiction}")
             key_id = store.generate(algorithm, purpose, jurisdiction=jurisdiction, test=True).key_id
         signers.append(store.signer(key_id))
-    return signers[0], signers[1]
+    return signers[0], signers[1], signers[2]
 
 
 def build_stages(settings: Settings, db: Database) -> Stages:
@@ -114,10 +120,7 @@ def build_stages(settings: Settings, db: Database) -> Stages:
     try:
         engine = Engine.load(settings.policy.bundle)
         policy = EnginePolicy(engine)
-        decision_signer, checkpoint_signer = open_keys(settings, policy.jurisdiction)
-        pub = load_der_public_key(checkpoint_signer.public_key_der())
-        if not isinstance(pub, ed25519.Ed25519PublicKey):
-            raise ConfigError("the checkpoint key is not Ed25519")
+        decision_signer, checkpoint_signer, pq_signer = open_keys(settings, policy.jurisdiction)
         origin = settings.ledger.origin or f"rsrp.local/{policy.jurisdiction}"
         backend = open_backend(settings.database.url)
         if db.dialect == "sqlite":
@@ -125,7 +128,8 @@ def build_stages(settings: Settings, db: Database) -> Stages:
         ledger = LogLedger(
             Log(backend),
             origin,
-            KeyStoreNoteSigner(origin, checkpoint_signer, pub.public_bytes_raw()),
+            KeyStoreNoteSigner(origin, checkpoint_signer),
+            KeyStoreCosigner(origin, pq_signer),
             every_entries=settings.ledger.checkpoint_every,
             every_ms=settings.ledger.checkpoint_interval_ms,
             leader=CheckpointLeader(settings.database.url),

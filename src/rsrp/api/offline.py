@@ -3,6 +3,11 @@
 Needs only public material: the log's note verifier key(s) (vkey strings) and,
 for per-decision envelopes, a keyring of decision-signing public keys.
 
+Every vkey given is required: the checkpoint must carry a verifying line from each
+(the Ed25519 note signature and, with its vkey, the log's ML-DSA-44 tlog-cosignature
+type 0x06 line). A note verifier alone accepts a note once any known key verifies
+(c2sp.org/signed-note), so a stripped post-quantum line would otherwise go unnoticed.
+
 - :func:`verify_receipt`: envelope + C2SP tlog-proof@v1 → ``rsrp.ledger.verify_receipt``
   (checkpoint signatures, RFC 9162 §2.1.3.2 inclusion), then the envelope itself.
 - :func:`verify_ledger`: ``rsrp.ledger.audit`` over the database (every leaf, node,
@@ -20,7 +25,11 @@ from rsrp.errors import LedgerError, RsrpError
 from rsrp.ledger import (
     Log,
     MemoryTree,
+    NoteSignature,
+    NoteVerifier,
     Receipt,
+    StoredCheckpoint,
+    TamperError,
     audit,
     checkpoint_note_verifier,
     hash_leaf,
@@ -32,11 +41,26 @@ from rsrp.ledger import (
 from rsrp.ledger import verify_receipt as ledger_verify_receipt
 from rsrp.proof import Keyring, StaticKeyring, VerifiedEnvelope, VerifiedInclusion, verify_envelope
 
-__all__ = ["LedgerReport", "ReceiptError", "verify_ledger", "verify_receipt"]
+__all__ = [
+    "LedgerReport",
+    "ReceiptError",
+    "require_every_key",
+    "verify_ledger",
+    "verify_receipt",
+]
 
 
 class ReceiptError(LedgerError):
     """The ledger or a receipt does not verify as a whole."""
+
+
+def require_every_key(verified: Sequence[NoteSignature], verifiers: Sequence[NoteVerifier]) -> None:
+    """Raise :class:`ReceiptError` unless each configured log key has a verified line."""
+    got = {(s.name, s.key_id) for s in verified}
+    missing = [v for v in verifiers if (v.name, v.key_id) not in got]
+    if missing:
+        names = ", ".join(f"{v.name}+{v.key_id:08x}" for v in missing)
+        raise ReceiptError(f"the checkpoint has no verified signature line from {names}")
 
 
 def verify_receipt(
@@ -49,8 +73,14 @@ def verify_receipt(
 ) -> VerifiedEnvelope:
     """Verify a decision's receipt offline; raise a LedgerError/ProofError subclass."""
     receipt = Receipt(envelope, parse_tlog_proof(tlog_proof.encode("utf-8")))
+    verifiers = [verifier_from_vkey(v) for v in vkeys]
+    # The checkpoint's lines first, so a receipt missing a required line fails before
+    # the envelope is looked at (rsrp.ledger.verify_receipt re-opens the same note).
+    require_every_key(
+        open_checkpoint(receipt.proof.checkpoint, origin, verifiers).note.verified, verifiers
+    )
     verified = ledger_verify_receipt(
-        receipt, vkeys, None, keyring or StaticKeyring([]), origin=origin
+        receipt, verifiers, None, keyring or StaticKeyring([]), origin=origin
     )
     if verified.envelope is None:  # pragma: no cover - a keyring is always given above
         raise ReceiptError("the envelope was not verified")
@@ -79,7 +109,18 @@ def verify_ledger(
         if latest is None:
             raise ReceiptError("the ledger has no signed checkpoint")
         origin = open_checkpoint(latest.note, None, verifiers).checkpoint.origin
-        report = audit(log.backend, verify_note=checkpoint_note_verifier(origin, verifiers))
+        check_note = checkpoint_note_verifier(origin, verifiers)
+
+        def verify_note(cp: StoredCheckpoint) -> None:
+            check_note(cp)
+            try:
+                require_every_key(
+                    open_checkpoint(cp.note, origin, verifiers).note.verified, verifiers
+                )
+            except LedgerError as e:
+                raise TamperError(f"checkpoint at size {cp.size}: {e}", cp.size) from e
+
+        report = audit(log.backend, verify_note=verify_note)
         entries = [log.entry(i).data for i in range(latest.size)]
     finally:
         log.close()

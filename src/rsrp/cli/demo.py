@@ -176,7 +176,11 @@ def demo(
         if not (var / "log.vkey").exists():
             raise ConfigError(f"{var}/log.vkey not found: start the service with `rsrp run` first")
         settings = load_settings(var / "rsrp.toml")
-        vkey = (var / "log.vkey").read_text(encoding="utf-8").strip()
+        vkeys = [
+            (var / name).read_text(encoding="utf-8").strip()
+            for name in ("log.vkey", "log-mldsa44.vkey")
+            if (var / name).exists()
+        ]
         d = _Demo(url, var)
         request_id, _ = _scenario(d)
         with d.client("auditor-001") as c:
@@ -186,7 +190,7 @@ def demo(
                     break
                 time.sleep(0.1)
         rec = r.json()
-        verified = verify_receipt(base64.b64decode(rec["envelope"]), rec["proof"], [vkey])
+        verified = verify_receipt(base64.b64decode(rec["envelope"]), rec["proof"], vkeys)
         table = Table(title="rsrp demo: decisions (every one is in the ledger)")
         for col in ("scene", "agent", "decision", "code", "ledger index"):
             table.add_column(col)
@@ -199,7 +203,7 @@ def demo(
             f"evidence {verified.evidence}, checkpoint size {size}"
         )
         time.sleep(settings.ledger.checkpoint_interval_ms / 1000 * 2 + 0.2)
-        report = verify_ledger(settings.database.url, [vkey])
+        report = verify_ledger(settings.database.url, vkeys)
         console.print(
             f"[bold green]ledger verified offline[/]: {report.size} entries, "
             f"checkpoint covers {report.checkpoint_size} (root {report.root.hex()[:16]}…), "

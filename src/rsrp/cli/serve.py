@@ -137,6 +137,8 @@ def run_main_job(var: Path = VAR) -> None:
         app = create_app(settings)
         ledger = app.state.service.stages.ledger
         (var / "log.vkey").write_text(ledger.vkey + "\n", encoding="utf-8")
+        # The ML-DSA-44 cosignature line's vkey (tlog-cosignature 0x06): `rsrp demo` requires it.
+        (var / "log-mldsa44.vkey").write_text(ledger.cosigner_vkey + "\n", encoding="utf-8")
         err_console.print(
             f"[bold green]rsrp[/] serving https://{settings.server.host}:{settings.server.port} "
             f"(bundle {settings.policy.bundle}, ledger {settings.database.url}, "
