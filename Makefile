@@ -32,7 +32,7 @@ unit: $(STAMP)
 test: system-deps $(STAMP) lint typecheck unit
 
 bench: $(STAMP)
-	for b in bench/*.py; do $(BIN)/python $$b; done
+	for b in bench/[a-z]*.py; do PYTHONPATH=. $(BIN)/python $$b || exit 1; done
 
 clean:
 	rm -rf $(VENV) var .mypy_cache .pytest_cache .ruff_cache
