@@ -1,6 +1,6 @@
 """Crypto throughput: ops/s for every algorithm rsrp uses, as one Rich table.
 
-    PYTHONPATH=src /work/main/.venv/bin/python bench/crypto.py [--seconds 0.3]
+    PYTHONPATH=src .venv/bin/python bench/crypto.py [--seconds 0.3]
 
 Each operation runs in a loop for about ``--seconds`` of wall time on one core.
 Key generation goes through rsrp.crypto.generate(), so it includes the

@@ -4,7 +4,7 @@ Prints figures, ours next to pymerkle's (SqliteTree, its durable back-end); neve
 Bounded to a few minutes. Throughputs are the best of a few alternating runs, so that load
 from other processes on a shared machine penalises neither side.
 
-    PYTHONPATH=src:. /work/main/.venv/bin/python bench/ledger.py [--size 1000000] [--no-postgres]
+    PYTHONPATH=src:. .venv/bin/python bench/ledger.py [--size 1000000] [--no-postgres]
 """
 
 from __future__ import annotations

@@ -17,7 +17,7 @@ from tests.fixtures.tls import PkiFiles, serve_app
 from rsrp.api import create_app
 from rsrp.errors import LedgerError
 
-LEAKS = ("Traceback", "/work/", ".py", 'File "', "sqlite3", "psycopg")
+LEAKS = ("Traceback", "/src/rsrp/", ".py", 'File "', "sqlite3", "psycopg")
 
 
 def _no_leak(text: str) -> None:
