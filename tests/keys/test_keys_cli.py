@@ -33,21 +33,26 @@ def run(*args: str) -> tuple[int, str]:
     return result.exit_code, result.output
 
 
-def test_generate_list_rotate_journal(uri: str) -> None:
-    code, out = run("keys", "init", "--store", uri)
-    assert code == 0 and "store ready" in out
-    code, out = run(
+def generate(uri: str, algorithm: str, purpose: str, key_id: str) -> tuple[int, str]:
+    """``rsrp keys generate`` of one named key in ``uri``."""
+    return run(
         "keys",
         "generate",
         "--store",
         uri,
         "--algorithm",
-        "ed25519",
+        algorithm,
         "--purpose",
-        "decision-signing",
+        purpose,
         "--key-id",
-        "fr-1",
+        key_id,
     )
+
+
+def test_generate_list_rotate_journal(uri: str) -> None:
+    code, out = run("keys", "init", "--store", uri)
+    assert code == 0 and "store ready" in out
+    code, out = generate(uri, "ed25519", "decision-signing", "fr-1")
     assert (code, out.strip()) == (0, "fr-1")
     code, out = run("keys", "rotate", "--store", uri, "fr-1", "--new-key-id", "fr-2")
     assert (code, out.strip()) == (0, "fr-2")
@@ -58,18 +63,7 @@ def test_generate_list_rotate_journal(uri: str) -> None:
 
 
 def test_destroy_needs_yes_and_a_deactivated_key(uri: str) -> None:
-    run(
-        "keys",
-        "generate",
-        "--store",
-        uri,
-        "--algorithm",
-        "ed25519",
-        "--purpose",
-        "witness",
-        "--key-id",
-        "w1",
-    )
+    generate(uri, "ed25519", "witness", "w1")
     code, out = run("keys", "destroy", "--store", uri, "w1")
     assert code == 2 and "--yes" in out
     code, out = run("keys", "destroy", "--store", uri, "w1", "--yes")
@@ -92,18 +86,7 @@ def test_passphrase_in_uri_is_refused(tmp_path: Path) -> None:
 
 
 def test_export_formats_and_keyring(uri: str, tmp_path: Path) -> None:
-    run(
-        "keys",
-        "generate",
-        "--store",
-        uri,
-        "--algorithm",
-        "ed25519",
-        "--purpose",
-        "checkpoint-signing",
-        "--key-id",
-        "log-1",
-    )
+    generate(uri, "ed25519", "checkpoint-signing", "log-1")
     code, out = run("keys", "export", "--store", uri, "log-1")
     assert code == 0 and out.startswith("-----BEGIN PUBLIC KEY-----")
     code, out = run("keys", "export", "--store", uri, "--format", "jwks")
@@ -276,18 +259,7 @@ def test_verify_malformed_public_key(tmp_path: Path) -> None:
 @pytest.mark.softhsm
 def test_cli_against_softhsm(softhsm_token: SoftHsmToken, tmp_path: Path) -> None:
     uri = softhsm_token.uri() + f"&x-journal={tmp_path}/j.jsonl&x-jurisdiction=SN"
-    code, out = run(
-        "keys",
-        "generate",
-        "--store",
-        uri,
-        "--algorithm",
-        "mldsa65-ecdsa-p384-sha512",
-        "--purpose",
-        "decision-signing",
-        "--key-id",
-        "sn-1",
-    )
+    code, out = generate(uri, "mldsa65-ecdsa-p384-sha512", "decision-signing", "sn-1")
     assert (code, out.strip()) == (0, "sn-1"), out
     code, out = run("keys", "export", "--store", uri, "sn-1", "--out", str(tmp_path / "p.pem"))
     assert code == 0, out
@@ -309,30 +281,8 @@ def test_cli_against_softhsm(softhsm_token: SoftHsmToken, tmp_path: Path) -> Non
 
 
 def test_jwks_of_a_store_leaves_kem_keys_out(uri: str) -> None:
-    run(
-        "keys",
-        "generate",
-        "--store",
-        uri,
-        "--algorithm",
-        "x-wing",
-        "--purpose",
-        "data-encryption",
-        "--key-id",
-        "enc-1",
-    )
-    run(
-        "keys",
-        "generate",
-        "--store",
-        uri,
-        "--algorithm",
-        "ml-dsa-65",
-        "--purpose",
-        "policy-signing",
-        "--key-id",
-        "pq-1",
-    )
+    generate(uri, "x-wing", "data-encryption", "enc-1")
+    generate(uri, "ml-dsa-65", "policy-signing", "pq-1")
     code, out = run("keys", "export", "--store", uri, "--format", "jwks")
     assert code == 0
     assert [k["kid"] for k in json.loads(out)["keys"]] == ["pq-1"]
@@ -351,18 +301,7 @@ def test_journal_expected_head(uri: str, tmp_path: Path) -> None:
 
 
 def test_state_changes(uri: str) -> None:
-    run(
-        "keys",
-        "generate",
-        "--store",
-        uri,
-        "--algorithm",
-        "ed25519",
-        "--purpose",
-        "witness",
-        "--key-id",
-        "s1",
-    )
+    generate(uri, "ed25519", "witness", "s1")
     assert run("keys", "state", "--store", uri, "s1", "--to", "suspend") == (0, "s1: suspended\n")
     assert run("keys", "state", "--store", uri, "s1", "--to", "activate") == (0, "s1: active\n")
     code, out = run("keys", "state", "--store", uri, "s1", "--to", "compromise")
