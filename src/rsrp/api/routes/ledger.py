@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import base64
 import datetime as dt
+from collections.abc import Callable
 
 from fastapi import APIRouter, HTTPException, Query
 
@@ -18,8 +19,15 @@ router = APIRouter(prefix="/v1", tags=["ledger"])
 _MAX = 2**62
 
 
-def _b64(items: list[bytes]) -> list[str]:
-    return [base64.b64encode(h).decode("ascii") for h in items]
+def _proof_hashes(service: ServiceDep, size: int, make: Callable[[], list[bytes]]) -> list[str]:
+    """Base64 proof hashes from ``make``: 404 past the log's size, 422 on a LedgerError."""
+    if size > service.stages.ledger.size():
+        raise HTTPException(404, f"the log has fewer than {size} entries")
+    try:
+        hashes = make()
+    except LedgerError as e:
+        raise HTTPException(422, str(e)) from e
+    return [base64.b64encode(h).decode("ascii") for h in hashes]
 
 
 @router.get("/checkpoints/latest", response_model=CheckpointOut)
@@ -46,13 +54,10 @@ def inclusion(
 ) -> InclusionOut:
     if index >= size:
         raise HTTPException(422, f"index {index} must be below size {size}")
-    if size > service.stages.ledger.size():
-        raise HTTPException(404, f"the log has fewer than {size} entries")
-    try:
-        hashes = service.stages.ledger.inclusion_proof(index, size)
-    except LedgerError as e:
-        raise HTTPException(422, str(e)) from e
-    return InclusionOut(index=index, size=size, hashes=_b64(hashes))
+    hashes = _proof_hashes(
+        service, size, lambda: service.stages.ledger.inclusion_proof(index, size)
+    )
+    return InclusionOut(index=index, size=size, hashes=hashes)
 
 
 @router.get("/proofs/consistency", response_model=ConsistencyOut)
@@ -64,10 +69,7 @@ def consistency(
 ) -> ConsistencyOut:
     if old_size > new_size:
         raise HTTPException(422, f"old_size {old_size} must not exceed new_size {new_size}")
-    if new_size > service.stages.ledger.size():
-        raise HTTPException(404, f"the log has fewer than {new_size} entries")
-    try:
-        hashes = service.stages.ledger.consistency_proof(old_size, new_size)
-    except LedgerError as e:
-        raise HTTPException(422, str(e)) from e
-    return ConsistencyOut(old_size=old_size, new_size=new_size, hashes=_b64(hashes))
+    hashes = _proof_hashes(
+        service, new_size, lambda: service.stages.ledger.consistency_proof(old_size, new_size)
+    )
+    return ConsistencyOut(old_size=old_size, new_size=new_size, hashes=hashes)
