@@ -122,27 +122,14 @@ def _scenario(d: _Demo) -> tuple[str, str]:
                 json={"request": {**EXAMPLE_REQUEST, "limit": 20}, "account": f"acct-{i}"},
             )
         body = r.json()
+        step = Step(
+            f"quota: request #{i}", busy, body["decision"], body["code"], str(body["ledger_index"])
+        )
         if body["decision"] == "APPROVAL_REQUIRED" and pending is None:
             pending = body["request_id"]
-            d.steps.append(
-                Step(
-                    f"quota: request #{i}",
-                    busy,
-                    body["decision"],
-                    body["code"],
-                    str(body["ledger_index"]),
-                )
-            )
+            d.steps.append(step)
         if body["code"] == "VOLUME_EXCEEDED":
-            d.steps.append(
-                Step(
-                    f"quota: request #{i}",
-                    busy,
-                    body["decision"],
-                    body["code"],
-                    str(body["ledger_index"]),
-                )
-            )
+            d.steps.append(step)
             break
     if pending is None:
         raise ServiceError("the quota scenario never asked for approval")
