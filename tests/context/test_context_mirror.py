@@ -7,6 +7,7 @@ with the SQL queries, on its own database file.
 from __future__ import annotations
 
 import datetime as dt
+import sqlite3
 from pathlib import Path
 
 import pytest
@@ -122,3 +123,26 @@ def test_context_mirror_is_dropped_when_a_write_fails(
         requests_1h=6, requests_24h=6, last_result_count=15, distinct_accounts_1h=3
     )
     assert ev.mirrored
+
+
+def test_context_mirror_sees_a_raw_sql_writer(tmp_path: Path) -> None:
+    path = tmp_path / "ctx.db"
+    ev = EventLog(Database(f"sqlite:///{path}"))
+    _history(ev)
+    # A write that bypasses EventLog entirely (an operator's sqlite3 shell, an old build).
+    at_us = int(
+        (T0 + dt.timedelta(minutes=6) - dt.datetime(1970, 1, 1, tzinfo=dt.UTC)).total_seconds()
+    )
+    conn = sqlite3.connect(path)
+    conn.execute(
+        "INSERT INTO decision_events (agent_id, at, outcome, account, result_count)"
+        " VALUES ('a', ?, 1, 'raw', 77)",
+        (at_us * 1_000_000,),
+    )
+    conn.commit()
+    conn.close()
+    c = ev.reserve("a", T0 + dt.timedelta(minutes=8), None).counters
+    assert c == Counters(
+        requests_1h=7, requests_24h=7, last_result_count=77, distinct_accounts_1h=4
+    )
+    assert not ev.mirrored

@@ -9,12 +9,14 @@ request (fail closed) but never as an account touched.
 
 On SQLite (one writer at a time, across processes) the counts come from an
 in-memory mirror of the table (rsrp.context._window), loaded from the database
-at start-up and advanced only by this EventLog's own writes, under one lock,
-after they commit. A one-row sequence (``decision_events_seq``) is bumped by
-every write transaction of every EventLog: a process that finds it moved by
-someone else counts in SQL from then on. Any failed write drops the mirror; the
-next transaction reloads it from the database. On PostgreSQL (several replicas
-writing at once) the counts are always SQL queries under a per-agent lock.
+at start-up and changed only inside this EventLog's own write transactions,
+under one lock (a failed one drops it: it never counts an uncommitted row).
+A one-row sequence (``decision_events_seq``) is bumped by triggers on every row
+written to the table, by anyone (another process, a manual fix in the sqlite3
+shell): a process that finds it moved by someone else between two of its own
+transactions counts in SQL from then on. A dropped mirror is reloaded from the
+database by the next transaction. On PostgreSQL (several replicas writing at
+once) the counts are always SQL queries under a per-agent lock.
 """
 
 from __future__ import annotations
@@ -54,7 +56,14 @@ _SEQ = (
     "CREATE TABLE IF NOT EXISTS decision_events_seq"
     " (k INTEGER PRIMARY KEY CHECK (k = 1), seq BIGINT NOT NULL)",
     "INSERT INTO decision_events_seq (k, seq) VALUES (1, 0) ON CONFLICT (k) DO NOTHING",
+    *(
+        f"CREATE TRIGGER IF NOT EXISTS decision_events_seq_{op.lower()} AFTER {op}"  # noqa: S608 - fixed names
+        " ON decision_events BEGIN"
+        " UPDATE decision_events_seq SET seq = seq + 1 WHERE k = 1; END"
+        for op in ("INSERT", "UPDATE", "DELETE")
+    ),
 )
+_READ_SEQ = "SELECT seq FROM decision_events_seq WHERE k = 1"
 _INDEXES = (
     "CREATE INDEX IF NOT EXISTS decision_events_agent_at ON decision_events (agent_id, at)",
     "CREATE INDEX IF NOT EXISTS decision_events_agent_id ON decision_events (agent_id, id)",
@@ -88,7 +97,7 @@ class EventLog:
         self._windows: Windows | None = None
         #: The sequence value after this EventLog's last write (None: mirror to reload).
         self._seq: int | None = None
-        #: SQLite: every write bumps decision_events_seq (mirrored or not), so that a
+        #: SQLite: triggers make every row written bump decision_events_seq, so that a
         #: mirroring process sees any other writer.
         self._sequenced = db.dialect == "sqlite"
         self._mirrored = mirror and self._sequenced
@@ -116,16 +125,18 @@ class EventLog:
         with self._lock:
             try:
                 with self.db.transaction(write=True) as tx:
-                    seq = int(tx.execute("SELECT seq FROM decision_events_seq WHERE k = 1")[0][0])
+                    seq = int(tx.execute(_READ_SEQ)[0][0])
                     if self._mirrored and self._seq is not None and seq != self._seq:
-                        log.warning("another process writes decision_events: counting in SQL")
+                        log.warning(
+                            "decision_events has another writer: counting in SQL from now on"
+                        )
                         self._mirrored = False
                         self._windows = None
                     elif self._mirrored and (self._windows is None or self._seq is None):
                         self._windows = self._load(tx)
-                    tx.execute("UPDATE decision_events_seq SET seq = seq + 1 WHERE k = 1")
                     yield tx, self._windows if self._mirrored else None
-                self._seq = seq + 1
+                    seq = int(tx.execute(_READ_SEQ)[0][0])  # our own rows' bumps
+                self._seq = seq
             except BaseException:
                 self._windows, self._seq = None, None
                 raise
