@@ -14,7 +14,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from rsrp.context import Counters, Database, EventLog
+from rsrp.context import Counters, Database, EventLog, _window
 from rsrp.context._window import Windows
 
 T0 = dt.datetime(2026, 3, 2, 10, 0, tzinfo=dt.UTC)
@@ -51,8 +51,11 @@ def _run(ev: EventLog, steps: list[tuple[str, int, str | None, int | None, int]]
 @given(steps=st.lists(_step, max_size=40))
 def test_context_mirror_counts_as_sql(
     tmp_path_factory: pytest.TempPathFactory,
+    monkeypatch: pytest.MonkeyPatch,
     steps: list[tuple[str, int, str | None, int | None, int]],
 ) -> None:
+    # Sweep old rows after every reservation (not every 4096): pruning runs all the time.
+    monkeypatch.setattr(_window, "_SWEEP_EVERY", 1)
     tmp = tmp_path_factory.mktemp("mirror")
     mirrored = EventLog(Database(f"sqlite:///{tmp}/m.db"))
     oracle = EventLog(Database(f"sqlite:///{tmp}/o.db"), mirror=False)
@@ -146,3 +149,15 @@ def test_context_mirror_sees_a_raw_sql_writer(tmp_path: Path) -> None:
         requests_1h=7, requests_24h=7, last_result_count=77, distinct_accounts_1h=4
     )
     assert not ev.mirrored
+
+
+def test_context_mirror_account_granted_again_after_its_old_grant_was_pruned(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setattr(_window, "_SWEEP_EVERY", 1)
+    hour = _window.HOUR_US
+    w = Windows()
+    w.add(1, "a", 0, "x", outcome=1)
+    w.add(2, "a", 26 * hour, "y", outcome=1)  # x's grant is now past the 25 h retention
+    w.add(3, "a", 26 * hour, "x", outcome=1)  # x again: its stale time must not evict y's
+    assert w.counters("a", 26 * hour + 60_000_000).distinct_accounts_1h == 2

@@ -50,19 +50,33 @@ class _Agent:
         if old is not None:
             if old >= at_us:
                 return
-            del self.latest_sorted[bisect.bisect_left(self.latest_sorted, old)]
+            # ``old`` may be stale (its time already pruned from the sorted list; nothing
+            # at or before a cutoff is ever added back, so an equal value is not there).
+            i = bisect.bisect_left(self.latest_sorted, old)
+            if i < len(self.latest_sorted) and self.latest_sorted[i] == old:
+                del self.latest_sorted[i]
         self.latest[account] = at_us
         bisect.insort(self.latest_sorted, at_us)
 
     def prune(self, cutoff: int) -> None:
-        """Drop rows at or before ``cutoff`` (out of reach of every window we count)."""
+        """Drop rows at or before ``cutoff`` (out of reach of every window we count).
+
+        The work is proportional to what is dropped, not to what is kept: the sorted
+        lists lose a prefix; granted rows (id order) lose their old head, and a rare
+        straggler (clock stepped back) stays until then, harmless since every count
+        checks times; the account map is cleaned once it is mostly stale.
+        """
         if k := bisect.bisect_right(self.ats, cutoff):
             del self.ats[:k]
-        if self.latest_sorted and self.latest_sorted[0] <= cutoff:
-            self.latest = {a: t for a, t in self.latest.items() if t > cutoff}
-            self.latest_sorted = sorted(self.latest.values())
-        # Granted rows are in id order, not time order: filter the whole list.
-        self.granted = [g for g in self.granted if g[1] > cutoff]
+        if k := bisect.bisect_right(self.latest_sorted, cutoff):
+            del self.latest_sorted[:k]
+            if len(self.latest) > 2 * len(self.latest_sorted) + 16:
+                self.latest = {a: t for a, t in self.latest.items() if t > cutoff}
+        i = 0
+        while i < len(self.granted) and self.granted[i][1] <= cutoff:
+            i += 1
+        if i:
+            del self.granted[:i]
 
 
 class Windows:
@@ -148,6 +162,6 @@ class Windows:
         for agent_id in list(self._agents):
             w = self._agents[agent_id]
             w.prune(cutoff)
-            if not w.ats and not w.latest and not w.granted:
+            if not w.ats and not w.latest_sorted and not w.granted:
                 del self._agents[agent_id]
         self._pending = {i: p for i, p in self._pending.items() if p[1] > cutoff}
