@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass
 
-from rsrp.api._approvals import Approvals
+from rsrp.api._approvals import Approvals, ApprovalSweeper
 from rsrp.api._auth import Authenticator, RateLimiter
 from rsrp.api._batcher import Batcher
 from rsrp.api._metrics import Metrics
@@ -30,6 +30,7 @@ class Service:
     stages: Stages
     pipeline: Pipeline
     approvals: Approvals
+    sweeper: ApprovalSweeper
     batcher: Batcher
     auth: Authenticator
     limiter: RateLimiter
@@ -38,6 +39,7 @@ class Service:
     selftest_failures: tuple[str, ...] = ()
 
     def close(self) -> None:
+        self.sweeper.close()
         self.batcher.close()
         self.stages.ledger.close()
         self.db.close()
@@ -76,6 +78,7 @@ def build_service(settings: Settings, stages: Stages, db: Database) -> Service:
     if failures and settings.mode == "production":
         raise ConfigError(f"crypto self-tests failed, refusing to start: {', '.join(failures)}")
     principals = {p: [str(r) for r in rs] for p, rs in settings.auth.principals.items()}
+    approvals = Approvals(pipeline)
     return Service(
         settings=settings,
         db=db,
@@ -83,7 +86,8 @@ def build_service(settings: Settings, stages: Stages, db: Database) -> Service:
         store=store,
         stages=stages,
         pipeline=pipeline,
-        approvals=Approvals(pipeline),
+        approvals=approvals,
+        sweeper=ApprovalSweeper(approvals, settings.approvals.sweep_interval_s),
         batcher=Batcher(pipeline),
         auth=Authenticator(registry, principals, oidc),
         limiter=RateLimiter(settings.limits.rate_per_second, settings.limits.burst),
