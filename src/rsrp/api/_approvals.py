@@ -18,7 +18,6 @@ claim and append leaves the row RESOLVING and unlogged rather than logged twice
 from __future__ import annotations
 
 import logging
-import threading
 import uuid
 from dataclasses import dataclass
 from datetime import datetime
@@ -34,7 +33,6 @@ __all__ = [
     "EXPIRY_ACTOR",
     "ApprovalConflictError",
     "ApprovalNotFoundError",
-    "ApprovalSweeper",
     "Approvals",
     "SelfApprovalError",
 ]
@@ -193,26 +191,3 @@ class Approvals:
             )
             done.append(self._conclude(original, how, now))
         return done
-
-
-class ApprovalSweeper:
-    """A background thread concluding due approvals every ``interval_s`` seconds, so an
-    expiry is logged close to its deadline even when nobody reads the approvals."""
-
-    def __init__(self, approvals: Approvals, interval_s: float) -> None:
-        self.approvals = approvals
-        self.interval_s = interval_s
-        self._stop = threading.Event()
-        self._thread = threading.Thread(target=self._run, name="rsrp-approvals", daemon=True)
-        self._thread.start()
-
-    def _run(self) -> None:
-        while not self._stop.wait(self.interval_s):
-            try:
-                self.approvals.expire_due()
-            except RsrpError as e:  # the database or ledger blipped: next sweep retries
-                log.warning("approval expiry sweep failed: %s", e)
-
-    def close(self) -> None:
-        self._stop.set()
-        self._thread.join(timeout=5)
