@@ -54,8 +54,10 @@ burst = 10000
     return port
 
 
-def start_serve(config: Path, log: Path) -> subprocess.Popen[bytes]:
-    env = {**os.environ, "PYTHONPATH": str(SRC)}
+def start_serve(
+    config: Path, log: Path, env_overrides: dict[str, str] | None = None
+) -> subprocess.Popen[bytes]:
+    env = {**os.environ, "PYTHONPATH": str(SRC), **(env_overrides or {})}
     with log.open("ab") as out:
         return subprocess.Popen(
             [sys.executable, "-m", "rsrp", "serve", "--config", str(config)],

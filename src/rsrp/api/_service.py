@@ -13,6 +13,7 @@ from rsrp.api._keys import SERVICE_KEYS, ServiceKeys, active_key, log_origin
 from rsrp.api._metrics import Metrics
 from rsrp.api._oidc import OidcConfig, OidcVerifier
 from rsrp.api._pipeline import Pipeline
+from rsrp.api._ratelimit import SharedRateLimiter, WindowCounts
 from rsrp.api._settings import Settings
 from rsrp.api._stages import Stages
 from rsrp.api._store import ServiceStore
@@ -37,7 +38,7 @@ class Service:
     housekeeping: Housekeeping
     batcher: Batcher
     auth: Authenticator
-    limiter: RateLimiter
+    limiter: RateLimiter | SharedRateLimiter
     metrics: Metrics
     #: Names of the crypto known-answer self-tests that failed at start-up (none in production).
     selftest_failures: tuple[str, ...] = ()
@@ -46,6 +47,8 @@ class Service:
         self.housekeeping.close()
         self.batcher.close()
         self.stages.ledger.close()
+        if isinstance(self.limiter, SharedRateLimiter):
+            self.limiter.close()
         self.db.close()
 
 
@@ -62,6 +65,16 @@ def _service_keys(settings: Settings, stages: Stages) -> ServiceKeys | None:
         ledger=stages.ledger if hasattr(stages.ledger, "rekey") else None,  # type: ignore[arg-type]
         proof=stages.proof if hasattr(stages.proof, "signer") else None,  # type: ignore[arg-type]
         in_use=in_use,
+    )
+
+
+def _limiter(settings: Settings, db: Database) -> RateLimiter | SharedRateLimiter:
+    lim = settings.limits
+    local = RateLimiter(lim.rate_per_second, lim.burst)
+    if not lim.shared:
+        return local
+    return SharedRateLimiter(
+        local, WindowCounts(db), window_s=lim.shared_window_s, sync_ms=lim.shared_sync_ms
     )
 
 
@@ -113,7 +126,7 @@ def build_service(settings: Settings, stages: Stages, db: Database) -> Service:
         housekeeping=Housekeeping(chores, settings.approvals.sweep_interval_s),
         batcher=Batcher(pipeline),
         auth=Authenticator(registry, principals, oidc),
-        limiter=RateLimiter(settings.limits.rate_per_second, settings.limits.burst),
+        limiter=_limiter(settings, db),
         metrics=metrics,
         selftest_failures=failures,
     )

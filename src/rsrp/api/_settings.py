@@ -96,6 +96,11 @@ class LimitSettings(_Section):
     max_body_bytes: int = Field(default=64 * 1024, ge=256, le=16 * 1024 * 1024)
     rate_per_second: float = Field(default=200.0, gt=0)
     burst: int = Field(default=400, ge=1)
+    #: Also enforce ``burst + rate_per_second * shared_window_s`` per identity per window
+    #: over every replica sharing the database (rsrp.api._ratelimit).
+    shared: bool = True
+    shared_window_s: float = Field(default=10.0, ge=1, le=3600)
+    shared_sync_ms: int = Field(default=100, ge=10, le=10_000)
 
 
 class ApprovalSettings(_Section):
