@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 import subprocess
 import sys
 import time
+from collections.abc import Iterator
 from pathlib import Path
 
 import httpx
@@ -90,3 +92,32 @@ def stop(proc: subprocess.Popen[bytes]) -> None:
         except subprocess.TimeoutExpired:
             proc.kill()
             proc.wait()
+
+
+@contextlib.contextmanager
+def replicas(
+    pki: PkiFiles,
+    tmp: Path,
+    db_url: str,
+    *,
+    extra: str = "",
+    env_overrides: dict[str, str] | None = None,
+) -> Iterator[tuple[list[str], list[Path]]]:
+    """Two ``rsrp serve`` processes on ``db_url`` sharing one key store; yields their
+    base URLs and config files, and stops both on exit."""
+    from rsrp.api import load_settings
+    from rsrp.api._wiring import open_keys
+
+    configs = [tmp / "a.toml", tmp / "b.toml"]
+    ports = [write_config(c, pki, db_url, tmp / "keys", extra=extra) for c in configs]
+    open_keys(load_settings(configs[0]), "FR")  # one key set, created before both start
+    urls = [f"https://127.0.0.1:{p}" for p in ports]
+    procs: list[subprocess.Popen[bytes]] = []
+    try:
+        for config, url in zip(configs, urls, strict=True):
+            procs.append(start_serve(config, tmp / f"{config.stem}.log", env_overrides))
+            wait_ready(url, pki, procs[-1])
+        yield urls, configs
+    finally:
+        for proc in procs:
+            stop(proc)

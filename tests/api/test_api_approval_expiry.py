@@ -9,16 +9,15 @@ from pathlib import Path
 
 import httpx
 import pytest
-from tests.api.api_procs import start_serve, stop, wait_ready, write_config
+from tests.api.api_procs import replicas
 from tests.api.conftest import service_settings
 from tests.api.test_api_approvals import _until_approval
 from tests.api.test_api_crash import _vkeys
 from tests.api.test_api_mtls import BODY
 from tests.fixtures.tls import PkiFiles, serve_app
 
-from rsrp.api import create_app, load_settings
+from rsrp.api import create_app
 from rsrp.api._models import EXPIRY_ACTOR
-from rsrp.api._wiring import open_keys
 from rsrp.api.offline import verify_ledger
 from rsrp.context import Database
 from rsrp.ledger import Log
@@ -72,7 +71,7 @@ def test_api_approval_expiry_is_a_logged_decision(tls_pki: PkiFiles, tmp_path: P
             rid,
         )
         assert record["agent_id"] == EXPIRY_ACTOR
-        assert record["ledger_index"] > pending["ledger_index"]  # type: ignore[operator]
+        assert record["ledger_index"] > pending["ledger_index"]
         # The logged envelope is the expiry itself, not a copy of the request.
         env = decode_envelope(base64.b64decode(record["envelope"]))
         assert (env.decision, env.reason_code, env.request_id) == (  # type: ignore[union-attr]
@@ -118,20 +117,11 @@ def test_api_approval_decided_in_time_never_expires(tls_pki: PkiFiles, tmp_path:
 def test_api_approval_expiry_once_across_two_replicas(
     tls_pki: PkiFiles, tmp_path: Path, postgres_url: str
 ) -> None:
-    keys = tmp_path / "keys"
     extra = "[approvals]\ntimeout_s = 2\nsweep_interval_s = 0.05\n"
-    configs = [tmp_path / "a.toml", tmp_path / "b.toml"]
-    ports = [write_config(c, tls_pki, postgres_url, keys, extra=extra) for c in configs]
-    open_keys(load_settings(configs[0]), "FR")
-    procs = []
-    try:
-        for config, port in zip(configs, ports, strict=True):
-            procs.append(start_serve(config, tmp_path / f"{config.stem}.log"))
-            wait_ready(f"https://127.0.0.1:{port}", tls_pki, procs[-1])
-        urls = [f"https://127.0.0.1:{p}" for p in ports]
+    with replicas(tls_pki, tmp_path, postgres_url, extra=extra) as (urls, configs):
         with httpx.Client(base_url=urls[0], verify=tls_pki.context("agent-001")) as agent:
             first = _until_approval(agent)
-            body = {**BODY, "request": {**BODY["request"], "limit": 20}}
+            body = {**BODY, "request": {**BODY["request"], "limit": 20}}  # type: ignore[dict-item]
             more = [agent.post("/v1/decisions", json=body).json() for _ in range(5)]
         ids = {str(first["request_id"])} | {
             d["request_id"] for d in more if d["decision"] == "APPROVAL_REQUIRED"
@@ -152,9 +142,6 @@ def test_api_approval_expiry_once_across_two_replicas(
         finally:
             for c in clients:
                 c.close()
-    finally:
-        for p in procs:
-            stop(p)
     db = Database(postgres_url)
     with db.transaction() as tx:
         recorded = int(tx.execute("SELECT COUNT(*) FROM svc_decisions")[0][0])

@@ -12,14 +12,13 @@ from typing import Any
 
 import httpx
 import pytest
-from tests.api.api_procs import start_serve, stop, wait_ready, write_config
+from tests.api.api_procs import replicas
 from tests.api.conftest import service_settings
 from tests.api.test_api_mtls import BODY
 from tests.fixtures.tls import PkiFiles, serve_app
 
 from rsrp import crypto
-from rsrp.api import create_app, load_settings
-from rsrp.api._wiring import open_keys
+from rsrp.api import create_app
 from rsrp.api.offline import verify_ledger, verify_receipt
 from rsrp.ledger import MissingLogSignatureError
 from rsrp.proof import decode_envelope
@@ -159,17 +158,8 @@ def test_api_keys_no_identity_is_401(
 def test_api_keys_rotation_followed_by_the_other_replica(
     tls_pki: PkiFiles, tmp_path: Path, postgres_url: str
 ) -> None:
-    keys = tmp_path / "keys"
     extra = '[approvals]\nsweep_interval_s = 0.1\n[auth]\nprincipals = { "admin-1" = ["admin"] }\n'
-    configs = [tmp_path / "a.toml", tmp_path / "b.toml"]
-    ports = [write_config(c, tls_pki, postgres_url, keys, extra=extra) for c in configs]
-    open_keys(load_settings(configs[0]), "FR")
-    urls = [f"https://127.0.0.1:{p}" for p in ports]
-    procs = []
-    try:
-        for config, url in zip(configs, urls, strict=True):
-            procs.append(start_serve(config, tmp_path / f"{config.stem}.log"))
-            wait_ready(url, tls_pki, procs[-1])
+    with replicas(tls_pki, tmp_path, postgres_url, extra=extra) as (urls, _):
         a, b = (
             httpx.Client(base_url=u, verify=tls_pki.context("admin-1"), timeout=30) for u in urls
         )
@@ -189,9 +179,6 @@ def test_api_keys_rotation_followed_by_the_other_replica(
         _decide_and_receipt(urls[1], tls_pki)
         a.close()
         b.close()
-    finally:
-        for p in procs:
-            stop(p)
     # The checkpoint covering a post-rotation decision is signed by the new key alone.
     verify_receipt(
         base64.b64decode(rec["envelope"]), rec["proof"], [new["vkey"], pq["vkey"]], origin=ORIGIN

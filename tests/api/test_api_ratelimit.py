@@ -8,13 +8,11 @@ from pathlib import Path
 
 import httpx
 import pytest
-from tests.api.api_procs import start_serve, stop, wait_ready, write_config
+from tests.api.api_procs import replicas
 from tests.fixtures.tls import PkiFiles
 
-from rsrp.api import load_settings
 from rsrp.api._auth import RateLimitedError, RateLimiter
 from rsrp.api._ratelimit import SharedRateLimiter, WindowCounts
-from rsrp.api._wiring import open_keys
 from rsrp.context import Database
 
 WINDOW = 10.0
@@ -127,10 +125,6 @@ def test_api_ratelimit_counts_survive_a_failed_sync(tmp_path: Path) -> None:
 def test_api_ratelimit_two_serve_processes(
     tls_pki: PkiFiles, tmp_path: Path, postgres_url: str
 ) -> None:
-    keys = tmp_path / "keys"
-    configs = [tmp_path / "a.toml", tmp_path / "b.toml"]
-    ports = [write_config(c, tls_pki, postgres_url, keys) for c in configs]
-    open_keys(load_settings(configs[0]), "FR")
     # Per replica: burst 4 at 0.1/s; shared: 4 + 0.1 * 20 = 6 per 20 s over both.
     env = {
         "RSRP_LIMITS__RATE_PER_SECOND": "0.1",
@@ -138,16 +132,9 @@ def test_api_ratelimit_two_serve_processes(
         "RSRP_LIMITS__SHARED_WINDOW_S": "20",
         "RSRP_LIMITS__SHARED_SYNC_MS": "20",
     }
-    procs = []
-    try:
-        for config, port in zip(configs, ports, strict=True):
-            procs.append(start_serve(config, tmp_path / f"{config.stem}.log", env))
-            wait_ready(f"https://127.0.0.1:{port}", tls_pki, procs[-1])
+    with replicas(tls_pki, tmp_path, postgres_url, env_overrides=env) as (urls, _):
         clients = [
-            httpx.Client(
-                base_url=f"https://127.0.0.1:{p}", verify=tls_pki.context("admin-1"), timeout=10
-            )
-            for p in ports
+            httpx.Client(base_url=u, verify=tls_pki.context("agent-001"), timeout=10) for u in urls
         ]
         codes: list[int] = []
         for i in range(12):  # alternate replicas, each request after the other's sync
@@ -155,9 +142,6 @@ def test_api_ratelimit_two_serve_processes(
             time.sleep(0.15)
         for c in clients:
             c.close()
-    finally:
-        for p in procs:
-            stop(p)
     granted = [c for c in codes if c != 429]
     # Per-process buckets alone would admit 8 (4 each); the shared window admits 6.
     assert len(granted) == 6, codes
