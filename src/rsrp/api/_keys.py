@@ -19,8 +19,9 @@ last stored checkpoint with the current *and* the retired checkpoint keys
 from __future__ import annotations
 
 import threading
+from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Protocol
+from typing import Protocol, runtime_checkable
 
 from rsrp.errors import ServiceError
 from rsrp.keys import (
@@ -70,9 +71,16 @@ class KeyNotRotatableError(ServiceError):
     """The key is not one this service signs with, or is not live (HTTP 409)."""
 
 
-def active_key(store: KeyStore, purpose: Purpose, algorithm: str, jurisdiction: str) -> str | None:
-    """The id of the active key for (purpose, algorithm, jurisdiction), if any."""
-    for info in store.list():
+def active_key(
+    store: KeyStore,
+    purpose: Purpose,
+    algorithm: str,
+    jurisdiction: str,
+    infos: Sequence[KeyInfo] | None = None,
+) -> str | None:
+    """The id of the active key for (purpose, algorithm, jurisdiction), if any
+    (``infos``: an already-read ``store.list()``)."""
+    for info in store.list() if infos is None else infos:
         if (
             info.purpose is purpose
             and info.algorithm == algorithm
@@ -128,12 +136,14 @@ def checkpoint_keys(
     return CheckpointKeys(note, cosigner, tuple(current))
 
 
+@runtime_checkable
 class Rekeyable(Protocol):
     """The ledger stage's hook for switching checkpoint keys while it runs."""
 
     def rekey(self, keys: CheckpointKeys) -> None: ...
 
 
+@runtime_checkable
 class Resignable(Protocol):
     """The proof stage's current decision signer (replaced on rotation)."""
 
@@ -216,7 +226,10 @@ class ServiceKeys:
 
     def _switch(self) -> bool:
         """Point the running stages at the store's active keys; True if any changed."""
-        active = {s: active_key(self.store, s[0], s[1], self.jurisdiction) for s in self.in_use}
+        infos = self.store.list()
+        active = {
+            s: active_key(self.store, s[0], s[1], self.jurisdiction, infos) for s in self.in_use
+        }
         changed = {s: k for s, k in active.items() if k is not None and k != self.in_use[s]}
         if not changed:
             return False

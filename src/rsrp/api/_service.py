@@ -9,7 +9,14 @@ from rsrp.api._approvals import Approvals
 from rsrp.api._auth import Authenticator, RateLimiter
 from rsrp.api._batcher import Batcher
 from rsrp.api._housekeeping import Housekeeping
-from rsrp.api._keys import SERVICE_KEYS, ServiceKeys, active_key, log_origin
+from rsrp.api._keys import (
+    SERVICE_KEYS,
+    Rekeyable,
+    Resignable,
+    ServiceKeys,
+    active_key,
+    log_origin,
+)
 from rsrp.api._metrics import Metrics
 from rsrp.api._oidc import OidcConfig, OidcVerifier
 from rsrp.api._pipeline import Pipeline
@@ -57,13 +64,16 @@ def _service_keys(settings: Settings, stages: Stages) -> ServiceKeys | None:
     if store is None:
         return None
     jur = stages.policy.jurisdiction
-    in_use = {s: k for s in SERVICE_KEYS if (k := active_key(store, s[0], s[1], jur)) is not None}
+    infos = store.list()
+    in_use = {
+        s: k for s in SERVICE_KEYS if (k := active_key(store, s[0], s[1], jur, infos)) is not None
+    }
     return ServiceKeys(
         store,
         jur,
         log_origin(settings.ledger.origin, jur),
-        ledger=stages.ledger if hasattr(stages.ledger, "rekey") else None,  # type: ignore[arg-type]
-        proof=stages.proof if hasattr(stages.proof, "signer") else None,  # type: ignore[arg-type]
+        ledger=stages.ledger if isinstance(stages.ledger, Rekeyable) else None,
+        proof=stages.proof if isinstance(stages.proof, Resignable) else None,
         in_use=in_use,
     )
 
