@@ -15,7 +15,7 @@ from pathlib import Path
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
-from typer.testing import CliRunner
+from typer.testing import CliRunner, Result
 
 from rsrp.cli.main import app
 from rsrp.keys import Keyring, Purpose, export_public, open_store
@@ -49,6 +49,10 @@ def _keyring(store: BaseKeyStore, tmp_path: Path, *key_ids: str) -> Path:
     for key_id in key_ids:
         export_public(store, key_id, out)
     return out
+
+
+def _policy(*args: str) -> Result:
+    return runner.invoke(app, ["policy", *args])
 
 
 def _copy_bundle(tmp_path: Path, text: str | None = None) -> Path:
@@ -87,17 +91,17 @@ def test_cli_sign_and_verify_round_trip(fr_store: tuple[str, BaseKeyStore], tmp_
     key_id = _key(store, "mldsa65-ecdsa-p384-sha512")
     ring = _keyring(store, tmp_path, key_id)
     bundle = _copy_bundle(tmp_path)
-    r = runner.invoke(app, ["policy", "sign", str(bundle), "--key", uri, "--key-id", key_id])
+    r = _policy("sign", str(bundle), "--key", uri, "--key-id", key_id)
     assert r.exit_code == 0, r.output
     sig_file = bundle.with_name("policy.rsrp.sig")
     obj = json.loads(sig_file.read_text("utf-8"))
     assert obj["key_id"] == key_id
     assert obj["policy_hash"] == Engine.load(bundle).policy_hash.hex()
-    r = runner.invoke(app, ["policy", "verify", str(bundle), "--keyring", str(ring)])
+    r = _policy("verify", str(bundle), "--keyring", str(ring))
     assert r.exit_code == 0, r.output
     assert f"signed by {key_id}" in r.stdout
     # Refuses to overwrite silently.
-    r = runner.invoke(app, ["policy", "sign", str(bundle), "--key", uri, "--key-id", key_id])
+    r = _policy("sign", str(bundle), "--key", uri, "--key-id", key_id)
     assert r.exit_code != 0
     assert "--force" in r.output
 
@@ -110,20 +114,15 @@ def test_comment_change_keeps_signature_but_meaning_change_breaks_it(
     ring = _keyring(store, tmp_path, key_id)
     text = BUNDLE.read_text("utf-8")
     bundle = _copy_bundle(tmp_path)
-    assert (
-        runner.invoke(
-            app, ["policy", "sign", str(bundle), "--key", f"{uri}&key-id={key_id}"]
-        ).exit_code
-        == 0
-    )
+    assert _policy("sign", str(bundle), "--key", f"{uri}&key-id={key_id}").exit_code == 0
     bundle.write_text("# reviewed again, no change of meaning\n" + text, "utf-8")
-    r = runner.invoke(app, ["policy", "verify", str(bundle), "--keyring", str(ring)])
+    r = _policy("verify", str(bundle), "--keyring", str(ring))
     assert r.exit_code == 0, r.output
     # Raise one quota: the policy_hash changes, so the old signature no longer covers it.
     changed = text.replace(">= 50", ">= 500", 1)
     assert changed != text
     bundle.write_text(changed, "utf-8")
-    r = runner.invoke(app, ["policy", "verify", str(bundle), "--keyring", str(ring)])
+    r = _policy("verify", str(bundle), "--keyring", str(ring))
     assert r.exit_code != 0
     assert "changed after it was signed" in r.output
 
@@ -134,7 +133,7 @@ def test_sign_refuses_a_key_of_another_purpose(
     uri, store = fr_store
     key_id = _key(store, "ed25519", Purpose.DECISION_SIGNING)
     bundle = _copy_bundle(tmp_path)
-    r = runner.invoke(app, ["policy", "sign", str(bundle), "--key", uri, "--key-id", key_id])
+    r = _policy("sign", str(bundle), "--key", uri, "--key-id", key_id)
     assert r.exit_code != 0
     assert "policy-signing" in r.output
     assert not bundle.with_name("policy.rsrp.sig").exists()
