@@ -16,8 +16,15 @@ SRC = Path(__file__).resolve().parents[2] / "src"
 
 
 def write_config(
-    path: Path, pki: PkiFiles, db_url: str, keys: Path, *, port: int | None = None
+    path: Path,
+    pki: PkiFiles,
+    db_url: str,
+    keys: Path,
+    *,
+    port: int | None = None,
+    extra: str = "",
 ) -> int:
+    """Write a serve config; ``extra`` is appended TOML (more sections)."""
     port = port or free_port()
     path.write_text(
         f"""
@@ -41,7 +48,7 @@ checkpoint_interval_ms = 100
 [limits]
 rate_per_second = 10000
 burst = 10000
-""",
+{extra}""",
         encoding="utf-8",
     )
     return port

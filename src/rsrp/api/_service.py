@@ -8,6 +8,8 @@ from dataclasses import dataclass
 from rsrp.api._approvals import Approvals
 from rsrp.api._auth import Authenticator, RateLimiter
 from rsrp.api._batcher import Batcher
+from rsrp.api._housekeeping import Housekeeping
+from rsrp.api._keys import SERVICE_KEYS, ServiceKeys, active_key, log_origin
 from rsrp.api._metrics import Metrics
 from rsrp.api._oidc import OidcConfig, OidcVerifier
 from rsrp.api._pipeline import Pipeline
@@ -30,6 +32,9 @@ class Service:
     stages: Stages
     pipeline: Pipeline
     approvals: Approvals
+    #: The key store's admin view and rotation; None when the stages are test doubles.
+    keys: ServiceKeys | None
+    housekeeping: Housekeeping
     batcher: Batcher
     auth: Authenticator
     limiter: RateLimiter
@@ -38,9 +43,26 @@ class Service:
     selftest_failures: tuple[str, ...] = ()
 
     def close(self) -> None:
+        self.housekeeping.close()
         self.batcher.close()
         self.stages.ledger.close()
         self.db.close()
+
+
+def _service_keys(settings: Settings, stages: Stages) -> ServiceKeys | None:
+    store = stages.keystore
+    if store is None:
+        return None
+    jur = stages.policy.jurisdiction
+    in_use = {s: k for s in SERVICE_KEYS if (k := active_key(store, s[0], s[1], jur)) is not None}
+    return ServiceKeys(
+        store,
+        jur,
+        log_origin(settings.ledger.origin, jur),
+        ledger=stages.ledger if hasattr(stages.ledger, "rekey") else None,  # type: ignore[arg-type]
+        proof=stages.proof if hasattr(stages.proof, "signer") else None,  # type: ignore[arg-type]
+        in_use=in_use,
+    )
 
 
 def build_service(settings: Settings, stages: Stages, db: Database) -> Service:
@@ -76,6 +98,9 @@ def build_service(settings: Settings, stages: Stages, db: Database) -> Service:
     if failures and settings.mode == "production":
         raise ConfigError(f"crypto self-tests failed, refusing to start: {', '.join(failures)}")
     principals = {p: [str(r) for r in rs] for p, rs in settings.auth.principals.items()}
+    approvals = Approvals(pipeline)
+    keys = _service_keys(settings, stages)
+    chores = [approvals.expire_due] + ([keys.follow] if keys is not None else [])
     return Service(
         settings=settings,
         db=db,
@@ -83,7 +108,9 @@ def build_service(settings: Settings, stages: Stages, db: Database) -> Service:
         store=store,
         stages=stages,
         pipeline=pipeline,
-        approvals=Approvals(pipeline),
+        approvals=approvals,
+        keys=keys,
+        housekeeping=Housekeeping(chores, settings.approvals.sweep_interval_s),
         batcher=Batcher(pipeline),
         auth=Authenticator(registry, principals, oidc),
         limiter=RateLimiter(settings.limits.rate_per_second, settings.limits.burst),

@@ -108,6 +108,8 @@ class LimitSettings(_Section):
 
 class ApprovalSettings(_Section):
     timeout_s: int = Field(default=1800, ge=1)
+    #: How often each replica concludes due approvals as logged APPROVAL_EXPIRED decisions.
+    sweep_interval_s: float = Field(default=5.0, gt=0, le=3600)
 
 
 class Settings(BaseSettings):

@@ -24,7 +24,7 @@ from rsrp.api import (
     create_app,
     load_settings,
 )
-from rsrp.api._wiring import COMPOSITE_ALGORITHM
+from rsrp.api._keys import COMPOSITE_ALGORITHM
 from rsrp.api.devpki import ensure_dev_pki
 from rsrp.cli._errors import err_console, exit_on_rsrp_error
 from rsrp.errors import ConfigError
