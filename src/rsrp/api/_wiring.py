@@ -14,14 +14,14 @@ from rsrp.api._keys import (
     log_origin,
 )
 from rsrp.api._ledger_stage import CheckpointLeader, LogLedger, SerialisedBackend
-from rsrp.api._settings import Settings
+from rsrp.api._settings import PolicySettings, Settings
 from rsrp.api._stages import Stages
 from rsrp.context import Database
 from rsrp.errors import ConfigError, RsrpError
-from rsrp.keys import KeyStore, open_store
+from rsrp.keys import Keyring, KeyStore, open_store
 from rsrp.keys.signer import Signer
 from rsrp.ledger import Log, open_backend
-from rsrp.policy import Engine
+from rsrp.policy import BundleSignature, Engine, verify_bundle
 from rsrp.policy.decision import Decision
 from rsrp.proof import sign_decision
 
@@ -30,6 +30,7 @@ __all__ = [
     "EnginePolicy",
     "EnvelopeProof",
     "build_stages",
+    "load_policy",
     "open_key_store",
     "open_keys",
 ]
@@ -105,11 +106,32 @@ def open_keys(
     return signers[0], signers[1], signers[2]
 
 
+def load_policy(settings: PolicySettings) -> Engine:
+    """Compile the bundle; with ``policy.keyring`` set, refuse it unless its detached
+    signature verifies (docs/policy-language.md, Signed bundles)."""
+    engine = Engine.load(settings.bundle)
+    if settings.keyring is None:
+        if settings.signature is not None:
+            raise ConfigError(
+                "policy.signature is set but policy.keyring is not: nothing to verify it with"
+            )
+        return engine
+    path = settings.signature_path()
+    try:
+        data = path.read_bytes()
+    except OSError as e:
+        raise ConfigError(
+            f"policy.keyring is set but the bundle signature {path} cannot be read: "
+            f"{e.strerror or e} (sign the bundle with rsrp policy sign)"
+        ) from e
+    verify_bundle(engine, BundleSignature.from_bytes(data), Keyring.load(settings.keyring))
+    return engine
+
+
 def build_stages(settings: Settings, db: Database) -> Stages:
     """The real stages; the ledger shares ``db``'s SQLite write lock (see SerialisedBackend)."""
     try:
-        engine = Engine.load(settings.policy.bundle)
-        policy = EnginePolicy(engine)
+        policy = EnginePolicy(load_policy(settings.policy))
         store = open_key_store(settings)
         decision_signer, checkpoint_signer, pq_signer = open_keys(
             settings, policy.jurisdiction, store
