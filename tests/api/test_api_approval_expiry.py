@@ -64,6 +64,8 @@ def test_api_approval_expiry_is_a_logged_decision(tls_pki: PkiFiles, tmp_path: P
             original = aud.get(f"/v1/decisions/{rid}").json()
             assert (original["approval_status"], original["resolution_id"]) == ("EXPIRED", res_id)
             record = aud.get(f"/v1/decisions/{res_id}").json()
+            metrics = aud.get("/metrics").text
+        assert 'rsrp_decisions_total{code="APPROVAL_EXPIRED",outcome="BLOCK"} 1.0' in metrics
         assert (record["decision"], record["code"], record["kind"], record["parent"]) == (
             "BLOCK",
             "APPROVAL_EXPIRED",
