@@ -41,6 +41,14 @@ def _schema(dialect: str) -> tuple[str, ...]:
     )
 
 
+_CLAIM = {
+    False: "UPDATE svc_approvals SET status = 'RESOLVING', resolved_by = ?"
+    " WHERE decision_id = ? AND status = 'PENDING' AND expires_at > ? RETURNING decision_id",
+    True: "UPDATE svc_approvals SET status = 'RESOLVING', resolved_by = ?"
+    " WHERE decision_id = ? AND status = 'PENDING' AND expires_at <= ? RETURNING decision_id",
+}
+
+
 @dataclass(frozen=True, slots=True)
 class DecisionRow:
     request_id: str
@@ -157,18 +165,15 @@ class ServiceStore:
         with self.db.transaction() as tx:
             return int(tx.execute("SELECT COUNT(*) FROM svc_decisions")[0][0])
 
-    def expire_approvals(self, now: dt.datetime) -> int:
-        with self.db.transaction(write=True) as tx:
-            n = tx.execute(
-                "SELECT COUNT(*) FROM svc_approvals WHERE status = 'PENDING' AND expires_at <= ?",
-                (_us(now),),
+    def due_approvals(self, now: dt.datetime, limit: int = 100) -> list[str]:
+        """Ids of PENDING approvals whose deadline has passed (not yet logged as expired)."""
+        with self.db.transaction() as tx:
+            rows = tx.execute(
+                "SELECT decision_id FROM svc_approvals WHERE status = 'PENDING'"
+                " AND expires_at <= ? ORDER BY expires_at LIMIT ?",
+                (_us(now), limit),
             )
-            tx.execute(
-                "UPDATE svc_approvals SET status = 'EXPIRED'"
-                " WHERE status = 'PENDING' AND expires_at <= ?",
-                (_us(now),),
-            )
-        return int(n[0][0])
+        return [r[0] for r in rows]
 
     def approvals(self, status: str | None, limit: int) -> list[ApprovalRow]:
         sql = (
@@ -195,21 +200,28 @@ class ServiceStore:
         r = rows[0]
         return ApprovalRow(r[0], r[1], _dt(r[2]), _dt(r[3]), r[4], r[5], r[6])
 
-    def claim_approval(self, decision_id: str, supervisor: str, now: dt.datetime) -> bool:
-        """PENDING → RESOLVING for one supervisor; False if not pending or expired."""
+    def claim_approval(
+        self, decision_id: str, actor: str, now: dt.datetime, *, expired: bool = False
+    ) -> bool:
+        """PENDING → RESOLVING for one actor, atomically; False if another claimed it first.
+
+        ``expired=False`` (a supervisor) claims only before the deadline, ``expired=True``
+        (the expiry) only after it: the two can never both win. One conditional UPDATE
+        with RETURNING, so two replicas on PostgreSQL (READ COMMITTED re-checks the
+        WHERE clause after the row lock) or SQLite cannot both claim the row.
+        """
         with self.db.transaction(write=True) as tx:
-            rows = tx.execute(
-                "SELECT status, expires_at FROM svc_approvals WHERE decision_id = ?",
-                (decision_id,),
-            )
-            if not rows or rows[0][0] != "PENDING" or int(rows[0][1]) <= _us(now):
-                return False
+            rows = tx.execute(_CLAIM[expired], (actor, decision_id, _us(now)))
+        return bool(rows)
+
+    def release_approval(self, decision_id: str, actor: str) -> None:
+        """RESOLVING → PENDING after a conclusion that was not logged."""
+        with self.db.transaction(write=True) as tx:
             tx.execute(
-                "UPDATE svc_approvals SET status = 'RESOLVING', resolved_by = ?"
-                " WHERE decision_id = ? AND status = 'PENDING'",
-                (supervisor, decision_id),
+                "UPDATE svc_approvals SET status = 'PENDING', resolved_by = NULL"
+                " WHERE decision_id = ? AND status = 'RESOLVING' AND resolved_by = ?",
+                (decision_id, actor),
             )
-        return True
 
     def finish_approval(
         self, decision_id: str, status: str, resolution: DecisionRow, reason: str
