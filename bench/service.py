@@ -155,12 +155,20 @@ def load(
     return {"rps": n / elapsed, "p50": q[49] * 1e3, "p95": q[94] * 1e3, "p99": q[98] * 1e3, "n": n}
 
 
-def in_process(mode: str, seconds: float, batch: int) -> tuple[float, int]:
+def _cpu_s(pid: int) -> float:
+    """User + system CPU seconds of process ``pid`` so far (Linux /proc, clock ticks)."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def in_process(mode: str, seconds: float, batch: int) -> tuple[float, int, float]:
+    """(decisions/s, decisions, CPU µs per decision over all of this process's threads)."""
     tmp = Path(tempfile.mkdtemp(prefix=f"rsrp-bench-{mode}-"))
     app = create_app(settings_for(tmp, mode))
     agents = add_agents(app, 200)
     pipeline = app.state.service.pipeline
     i = n = 0
+    cpu0 = time.process_time()
     t0 = time.perf_counter()
     while time.perf_counter() - t0 < seconds:
         reqs = [
@@ -170,8 +178,9 @@ def in_process(mode: str, seconds: float, batch: int) -> tuple[float, int]:
         n += len(decide_many(pipeline, reqs))
         i += batch
     elapsed = time.perf_counter() - t0
+    cpu = time.process_time() - cpu0
     app.state.service.close()
-    return n / elapsed, n
+    return n / elapsed, n, cpu / n * 1e6
 
 
 def main() -> None:
@@ -200,10 +209,23 @@ def main() -> None:
         except OSError:
             time.sleep(0.1)
     try:
-        empty = load(port, tmp / "pki", agents, "/bench/empty", None, args.seconds)
-        empty_async = load(port, tmp / "pki", agents, "/bench/empty-async", None, args.seconds)
         body = json.dumps({"request": REQUEST, "account": "FR76..."}).encode()
-        decide = load(port, tmp / "pki", agents, "/v1/decisions", body, args.seconds)
+        phases = {}
+        pid = proc.pid
+        assert pid is not None
+        for path, payload in (
+            ("/bench/empty", None),
+            ("/bench/empty-async", None),
+            ("/v1/decisions", body),
+        ):
+            # The server's CPU per request: a figure other load on the machine bends less
+            # than wall-clock throughput does.
+            cpu0 = _cpu_s(pid)
+            r = load(port, tmp / "pki", agents, path, payload, args.seconds)
+            r["cpu_us"] = (_cpu_s(pid) - cpu0) / r["n"] * 1e6
+            phases[path] = r
+        empty, empty_async = phases["/bench/empty"], phases["/bench/empty-async"]
+        decide = phases["/v1/decisions"]
     finally:
         proc.terminate()
         proc.join(10)
@@ -211,7 +233,10 @@ def main() -> None:
         f"rsrp bench/service.py: loopback, {os.cpu_count()} cores, 1 uvicorn worker, "
         f"{args.connections} keep-alive mTLS connections, {args.seconds:.0f} s per phase"
     )
-    print(f"{'endpoint':38} {'req/s':>9} {'p50 ms':>8} {'p95 ms':>8} {'p99 ms':>8} {'requests':>9}")
+    print(
+        f"{'endpoint':38} {'req/s':>9} {'p50 ms':>8} {'p95 ms':>8} {'p99 ms':>8} "
+        f"{'requests':>9} {'server CPU us/req':>18}"
+    )
     rows = (
         ("GET /bench/empty (sync def, same app)", empty),
         ("GET /bench/empty-async (async def)", empty_async),
@@ -220,17 +245,19 @@ def main() -> None:
     for name, r in rows:
         print(
             f"{name:38} {r['rps']:9.0f} {r['p50']:8.2f} {r['p95']:8.2f} "
-            f"{r['p99']:8.2f} {r['n']:9.0f}"
+            f"{r['p99']:8.2f} {r['n']:9.0f} {r['cpu_us']:18.0f}"
         )
     print(
         f"decision endpoint / empty endpoint throughput: {decide['rps'] / empty['rps']:.0%} "
-        f"of the sync one, {decide['rps'] / empty_async['rps']:.0%} of the async one"
+        f"of the sync one, {decide['rps'] / empty_async['rps']:.0%} of the async one; "
+        f"server CPU per request: empty/decision {empty['cpu_us'] / decide['cpu_us']:.0%} "
+        f"(sync), {empty_async['cpu_us'] / decide['cpu_us']:.0%} (async)"
     )
     for mode in ("batch", "per-decision"):
-        rate, n = in_process(mode, args.seconds, args.batch)
+        rate, n, cpu_us = in_process(mode, args.seconds, args.batch)
         print(
             f"in-process pipeline, {mode:12} signing: {rate:9.0f} decisions/s "
-            f"({n} in batches of {args.batch})"
+            f"({n} in batches of {args.batch}; {cpu_us:.0f} us CPU per decision)"
         )
 
 
