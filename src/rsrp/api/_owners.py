@@ -94,10 +94,15 @@ class OwnerLock:
             try:
                 self._held.execute("SELECT 1")
             except psycopg.Error as e:
-                with contextlib.suppress(psycopg.Error):
-                    self._held.close()
-                self._acquire()  # a new identity: the old one's work is now anyone's
+                self._relock()
                 raise OwnerLostError("the process lock's database session ended") from e
+
+    def _relock(self) -> None:
+        """After the lock's session ended: a new identity (the old one's work is now
+        anyone's, this process's sweep included)."""
+        with contextlib.suppress(psycopg.Error):
+            self._held.close()
+        self._acquire()
 
     def alive(self, owner: str) -> bool:
         """True while the process that took ``owner``'s lock still holds it."""
@@ -111,7 +116,8 @@ class OwnerLock:
                     if got.fetchone() == (True,):
                         self._held.execute("SELECT pg_advisory_unlock(%s, %s)", key)
                         return False
-                except psycopg.Error as e:  # check() re-takes the lock on the next append
+                except psycopg.Error as e:
+                    self._relock()
                     raise OwnerLostError(f"cannot probe process {owner}: {e}") from e
                 return True
             return self._file_alive(owner)
@@ -146,4 +152,6 @@ class OwnerLock:
                 os.close(held)
             elif held is not None:
                 with contextlib.suppress(psycopg.Error):
+                    # Released now, not when the server gets round to the closed session.
+                    held.execute("SELECT pg_advisory_unlock_all()")
                     held.close()
