@@ -2,10 +2,12 @@
 
 1. HTTPS with mTLS, one uvicorn worker (httptools + the mTLS protocol), in a child
    process: sustained POST /v1/decisions (real policy, counters, V2 envelopes in
-   batch mode, durable SQLite ledger append before each answer) next to an empty
-   sync FastAPI endpoint on the same app and stack, same run; p50/p95/p99 latency
-   and the ratio. The client is an asyncio load generator in this process with
-   keep-alive connections, one client certificate (agent) per connection.
+   batch mode, durable SQLite ledger append before each answer) next to two empty
+   FastAPI endpoints on the same app and stack, same run: a sync one (``def``: run
+   in the thread pool) and an async one (``async def``, like the decision route: on
+   the event loop); p50/p95/p99 latency and the ratio to each. The client is an
+   asyncio load generator in this process with keep-alive connections, one client
+   certificate (agent) per connection.
 2. In process: the pipeline on batches (decide_many), in batch-signing mode and
    in per-decision composite (ML-DSA-65 + ECDSA P-384) signing mode.
 
@@ -82,6 +84,10 @@ def _serve(tmp: str, port: int, agents: int, ready: Any) -> None:
 
     @app.get("/bench/empty")
     def empty() -> dict[str, str]:
+        return {}
+
+    @app.get("/bench/empty-async")
+    async def empty_async() -> dict[str, str]:
         return {}
 
     config = uvicorn.Config(
@@ -195,6 +201,7 @@ def main() -> None:
             time.sleep(0.1)
     try:
         empty = load(port, tmp / "pki", agents, "/bench/empty", None, args.seconds)
+        empty_async = load(port, tmp / "pki", agents, "/bench/empty-async", None, args.seconds)
         body = json.dumps({"request": REQUEST, "account": "FR76..."}).encode()
         decide = load(port, tmp / "pki", agents, "/v1/decisions", body, args.seconds)
     finally:
@@ -204,13 +211,21 @@ def main() -> None:
         f"rsrp bench/service.py: loopback, {os.cpu_count()} cores, 1 uvicorn worker, "
         f"{args.connections} keep-alive mTLS connections, {args.seconds:.0f} s per phase"
     )
-    print(f"{'endpoint':34} {'req/s':>9} {'p50 ms':>8} {'p95 ms':>8} {'p99 ms':>8} {'requests':>9}")
-    for name, r in (("GET /bench/empty (empty, same app)", empty), ("POST /v1/decisions", decide)):
+    print(f"{'endpoint':38} {'req/s':>9} {'p50 ms':>8} {'p95 ms':>8} {'p99 ms':>8} {'requests':>9}")
+    rows = (
+        ("GET /bench/empty (sync def, same app)", empty),
+        ("GET /bench/empty-async (async def)", empty_async),
+        ("POST /v1/decisions", decide),
+    )
+    for name, r in rows:
         print(
-            f"{name:34} {r['rps']:9.0f} {r['p50']:8.2f} {r['p95']:8.2f} "
+            f"{name:38} {r['rps']:9.0f} {r['p50']:8.2f} {r['p95']:8.2f} "
             f"{r['p99']:8.2f} {r['n']:9.0f}"
         )
-    print(f"decision endpoint / empty endpoint throughput: {decide['rps'] / empty['rps']:.0%}")
+    print(
+        f"decision endpoint / empty endpoint throughput: {decide['rps'] / empty['rps']:.0%} "
+        f"of the sync one, {decide['rps'] / empty_async['rps']:.0%} of the async one"
+    )
     for mode in ("batch", "per-decision"):
         rate, n = in_process(mode, args.seconds, args.batch)
         print(

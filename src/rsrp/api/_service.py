@@ -96,7 +96,7 @@ def build_service(settings: Settings, stages: Stages, db: Database) -> Service:
     if settings.context.directory is not None:
         registry.import_data(load_directory(settings.context.directory))
     events = EventLog(db)
-    store = ServiceStore(db)
+    store = ServiceStore(db, events)
     metrics = Metrics()
     pipeline = Pipeline(
         stages,

@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass
 
-from rsrp.context import Database
+from rsrp.context import Database, EventLog
 from rsrp.context._db import Tx
 
 __all__ = ["ApprovalRow", "DecisionRow", "IncidentRow", "ServiceStore"]
@@ -78,8 +78,10 @@ class IncidentRow:
 
 
 class ServiceStore:
-    def __init__(self, db: Database) -> None:
+    def __init__(self, db: Database, events: EventLog) -> None:
         self.db = db
+        #: decision_events belongs to rsrp.context: its rows change only through it.
+        self.events = events
         with db.transaction(write=True) as tx:
             for stmt in _schema(db.dialect):
                 tx.execute(stmt)
@@ -120,9 +122,10 @@ class ServiceStore:
             for r, expires, _ in rows
             if expires is not None
         ]
-        # decision_events belongs to rsrp.context; same database, same commit.
-        events = [(e[1], e[2], e[0]) for _, _, e in rows if e is not None]
-        with self.db.transaction(write=True) as tx:
+        # decision_events belongs to rsrp.context: same database, same commit.
+        events = [e for _, _, e in rows if e is not None]
+
+        def insert(tx: Tx) -> None:
             tx.executemany(
                 "INSERT INTO svc_decisions (request_id, ledger_index, agent_id, mission_id,"
                 " outcome, code, message, at, kind, parent) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
@@ -133,9 +136,8 @@ class ServiceStore:
                 " status) VALUES (?, ?, ?, ?, 'PENDING')",
                 approvals,
             )
-            tx.executemany(
-                "UPDATE decision_events SET outcome = ?, result_count = ? WHERE id = ?", events
-            )
+
+        self.events.complete_many(events, also=insert)
 
     def decision(self, request_id: str) -> DecisionRow | None:
         with self.db.transaction() as tx:

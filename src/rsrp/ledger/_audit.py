@@ -9,22 +9,21 @@ are linked by RFC 9162 §2.1.4 consistency proofs. The first problem found raise
 from __future__ import annotations
 
 import gc
-import hashlib
 from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 
+from rsrp.ledger._audit_pool import CHUNK, check_chunk, parallel_leaves
 from rsrp.ledger._errors import MerkleProofError, TamperError
 from rsrp.ledger._memory import MemoryTree
 from rsrp.ledger._storage import AuditSource, StoredCheckpoint
-from rsrp.ledger._tree import STRATUM
+from rsrp.ledger._tree import STRATUM, complete_levels
 from rsrp.ledger._verify import verify_consistency
 
 __all__ = ["AuditReport", "AuditSource", "Progress", "audit"]
 
 Progress = Callable[[int, int], None]  # (entries checked, entries in total)
-_CHUNK = 65_536
-_sha256 = hashlib.sha256
+_CHUNK = CHUNK
 
 
 @dataclass(frozen=True, slots=True)
@@ -38,21 +37,31 @@ class AuditReport:
     signatures_checked: bool
 
 
-def _leaves(src: AuditSource, size: int, progress: Progress | None) -> list[bytes]:
-    """Recompute every leaf hash, in chunks; whole-chunk comparisons keep this at hashing speed."""
-    hashes: list[bytes] = []
-    start = 0
+def _leaves(
+    src: AuditSource, size: int, progress: Progress | None, workers: int = 0
+) -> list[list[bytes]]:
+    """Recompute every leaf hash, in chunks; whole-chunk comparisons keep this at hashing speed.
+
+    Returns levels: every leaf hash (level 0), and above it a correct prefix of each level
+    (what worker processes hashed, if any) for :func:`complete_levels` to finish.
+    """
+    url = getattr(src, "url", None)
+    levels: list[list[bytes]] = [[]]
+    if workers > 0 and isinstance(url, str):
+        levels = parallel_leaves(url, size, workers, progress)
+    hashes = levels[0]
+    start = len(hashes)
     with ThreadPoolExecutor(max_workers=1, thread_name_prefix="audit-read") as pool:
-        # Read the next chunk while this one is hashed: the database driver does much of its
-        # work without the GIL, so I/O and hashing overlap.
-        ahead = pool.submit(src.read_entry_columns, 0, _CHUNK)
+        # Read the next chunk while this one is hashed: the database driver does some of its
+        # work without the GIL, so I/O and hashing overlap a little.
+        ahead = pool.submit(src.read_entry_columns, start, _CHUNK)
         while True:
             idx, data, stored = ahead.result()
             if not idx:
                 break
             nxt = start + len(idx)
             ahead = pool.submit(src.read_entry_columns, nxt, _CHUNK)
-            _check_chunk(start, idx, data, stored, hashes)
+            check_chunk(start, idx, data, stored, hashes)
             start = nxt
             if progress:
                 progress(min(start, size), size)
@@ -62,34 +71,7 @@ def _leaves(src: AuditSource, size: int, progress: Progress | None) -> list[byte
             f"says {size} (log truncated)",
             start,
         )
-    return hashes
-
-
-def _check_chunk(
-    start: int,
-    idx: Sequence[int],
-    data: Sequence[bytes],
-    stored: Sequence[bytes],
-    hashes: list[bytes],
-) -> None:
-    """Check one chunk of entries starting at ``start``; append its leaf hashes to ``hashes``."""
-    fresh = [_sha256(b"\x00" + d).digest() for d in data]  # RFC 9162 §2.1.1 leaf hash
-    # Sources return strictly increasing indices (ORDER BY the primary key), so the first
-    # and last index tell whether the chunk is contiguous.
-    if idx[0] != start or idx[-1] != start + len(idx) - 1:
-        k = next(k for k, i in enumerate(idx) if i != start + k)
-        what = "missing" if idx[k] > start + k else "out of order"
-        raise TamperError(
-            f"entry {start + k} is {what} (found index {idx[k]} in its place)", start + k
-        )
-    if fresh != list(stored):
-        k = next(k for k, h in enumerate(stored) if h != fresh[k])
-        raise TamperError(
-            f"entry {start + k}: stored leaf hash {stored[k].hex()} is not "
-            f"SHA-256(0x00 || entry) = {fresh[k].hex()}: entry bytes or leaf hash altered",
-            start + k,
-        )
-    hashes += fresh
+    return levels
 
 
 def _check_nodes(
@@ -194,6 +176,7 @@ def audit(
     node_levels: Sequence[int] | None = None,
     verify_note: Callable[[StoredCheckpoint], None] | None = None,
     trusted: Sequence[tuple[int, bytes]] = (),
+    workers: int = 0,
 ) -> AuditReport:
     """Recompute and check the whole log; raise :class:`TamperError` at the first problem.
 
@@ -202,13 +185,16 @@ def audit(
     row's size and root); without it, signatures are not checked and the report says so.
     ``trusted``: (size, root) pairs the auditor saw before (an earlier audit, a receipt, a
     witness): a log that no longer contains them was truncated, rewritten or rolled back.
+    ``workers``: when > 0 and ``src`` is a storage back-end (it has a ``url``), that many
+    worker processes read and check the entries' leaf hashes in parallel (see
+    :mod:`._audit_pool`); the default reads and hashes in this process.
     """
     # Millions of short-lived containers: the cyclic GC would rescan them again and again
     # and nothing here creates cycles.
     gc_was_enabled = gc.isenabled()
     gc.disable()
     try:
-        return _audit(src, progress, node_levels, verify_note, trusted)
+        return _audit(src, progress, node_levels, verify_note, trusted, workers)
     finally:
         if gc_was_enabled:
             gc.enable()
@@ -220,14 +206,18 @@ def _audit(
     node_levels: Sequence[int] | None,
     verify_note: Callable[[StoredCheckpoint], None] | None,
     trusted: Sequence[tuple[int, bytes]],
+    workers: int,
 ) -> AuditReport:
     size, head_root = src.head()
-    leaves = _leaves(src, size, progress)
-    tree = MemoryTree.from_leaf_hashes(leaves[:size])
+    levels = _leaves(src, size, progress, workers)
+    n_leaves = len(levels[0])
+    if n_leaves > size:  # entries beyond the head: reported below, after the nodes
+        levels[0] = levels[0][:size]
+    tree = MemoryTree(complete_levels(levels))
     # Nodes first: an entry inserted mid-log shows up there at its own index, before the
     # surplus entry at the end does.
     nodes, extra = _check_nodes(src, tree, node_levels)
-    if len(leaves) > size:
+    if n_leaves > size:
         raise TamperError(
             f"entry {size} exists beyond the tree head size {size}: entry inserted or "
             "tree head rolled back",

@@ -8,20 +8,33 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Sequence
+from contextlib import suppress
 from operator import itemgetter
 from typing import Any
 
 from rsrp.ledger._errors import StorageError
 from rsrp.ledger._sqlconn import SqlConnections
-from rsrp.ledger._storage import StoredCheckpoint, StoredEntry, append_in_txn
-from rsrp.ledger._tree import NodeId, expand, perfect_root
+from rsrp.ledger._storage import (
+    AppendPlan,
+    StoredCheckpoint,
+    StoredEntry,
+    append_in_txn,
+    plan_append,
+)
+from rsrp.ledger._tree import STRATUM, NodeId, expand, perfect_root
 
 __all__ = ["SqlBackend"]
 
 _CP_COLS = "size, root, note, created_at, timestamp_token, cosignatures"
 # Only "?" placeholders are ever formatted into these; values always go as parameters.
-_NODES_AT = "SELECT level, idx, hash FROM nodes WHERE level = ? AND idx IN ({})"
-_LEAVES_AT = "SELECT ?, idx, leaf_hash FROM entries WHERE idx IN ({})"
+_NODES_IN = "SELECT level, idx, hash FROM nodes WHERE level = ? AND idx BETWEEN ? AND ?"
+_LEAVES_IN = "SELECT ?, idx, leaf_hash FROM entries WHERE idx BETWEEN ? AND ?"
+
+#: Complete nodes kept in memory per back-end (~150 bytes each): the upper levels every proof
+#: shares stay cached, and a full cache is simply emptied.
+_NODE_CACHE_MAX = 1 << 16
+#: Wanted indices this close together on one level are read as one range.
+_RUN_GAP = 2**STRATUM
 
 
 def _column(rows: Sequence[Sequence[Any]], k: int) -> list[Any]:
@@ -30,15 +43,28 @@ def _column(rows: Sequence[Sequence[Any]], k: int) -> list[Any]:
     return list(map(itemgetter(k), rows))
 
 
+class _HeadMovedError(Exception):
+    """Another writer appended since this back-end's last commit: take the locking path."""
+
+
 class SqlBackend(SqlConnections):
     """Common implementation of :class:`rsrp.ledger._storage.Backend` over a DB-API driver."""
 
-    #: The statement that reads the size while taking the sequencer lock (the head row).
-    LOCK_HEAD = "SELECT size FROM tree_head WHERE id = 1"
+    #: Reads the size (and the transaction id, or NULL) while taking the sequencer lock.
+    LOCK_HEAD = "SELECT size, NULL FROM tree_head WHERE id = 1"
+    #: Moves the head from an expected (size, root), taking the sequencer lock; no row if moved.
+    MOVE_HEAD = (
+        "UPDATE tree_head SET size = ?, root = ? WHERE id = 1 AND size = ? AND root = ?"
+        " RETURNING NULL"
+    )
     PLACEHOLDER = "?"
 
     def __init__(self, url: str) -> None:
         super().__init__(url)
+        # The tree this back-end last committed (size, root, border): the next append starts
+        # from it without reading, and the head row's (size, root) check catches a stale one.
+        self._tip: AppendPlan | None = None
+        self._node_cache: dict[NodeId, bytes] = {}
         try:
             self._writer = self._connect()
             self._create_schema()
@@ -75,17 +101,48 @@ class SqlBackend(SqlConnections):
         return sql if self.PLACEHOLDER == "?" else sql.replace("?", self.PLACEHOLDER)
 
     # -- Backend -------------------------------------------------------------------------
+    def _append_at(
+        self, cur: Any, tip: AppendPlan, entries: Sequence[bytes], hashes: Sequence[bytes]
+    ) -> AppendPlan:
+        """Append on top of ``tip``; :class:`_HeadMovedError` if the log has moved on."""
+        plan = plan_append(tip.size, tip.border, hashes)
+        cur.execute(self._q(self.MOVE_HEAD), (plan.size, plan.root, tip.size, tip.root))
+        row = cur.fetchone()
+        if row is None:
+            raise _HeadMovedError
+        self._body_xact = row[0]
+        self._put_entries(cur, plan.first, entries, hashes)
+        if plan.node_rows:
+            self._put_nodes(cur, plan.node_rows)
+        return plan
+
     def append(self, entries: Sequence[bytes], leaf_hashes: Sequence[bytes]) -> int:
-        def landed(first: int) -> bool:
+        def landed(plan: AppendPlan) -> bool:
             # Our rows, at the indices our transaction took: the batch is in, exactly once.
+            first = plan.first
             stored = self.read_entries(first, len(entries))
             return self.head()[0] >= first + len(entries) and [
                 (e.index, e.data, e.leaf_hash) for e in stored
             ] == list(zip(range(first, first + len(entries)), entries, leaf_hashes, strict=True))
 
-        return self._transact(
-            lambda cur: append_in_txn(_Tx(self, cur), entries, leaf_hashes), landed
-        )
+        tip, self._tip = self._tip, None  # only a committed append sets it again
+        plan = None
+        if tip is not None:
+            # Optimistic: one statement checks and moves the head; no read of size or border.
+            with suppress(_HeadMovedError):
+                plan = self._transact(
+                    lambda cur: self._append_at(cur, tip, entries, leaf_hashes),
+                    landed,
+                    xact_in_body=True,
+                )
+        if plan is None:
+            plan = self._transact(
+                lambda cur: append_in_txn(_Tx(self, cur), entries, leaf_hashes),
+                landed,
+                xact_in_body=True,
+            )
+        self._tip = plan
+        return plan.first
 
     def head(self) -> tuple[int, bytes]:
         def op(cur: Any) -> Any:
@@ -98,7 +155,23 @@ class SqlBackend(SqlConnections):
         return int(row[0]), bytes(row[1])
 
     def get_nodes(self, ids: Sequence[NodeId], /) -> list[bytes]:
-        return self._reading(lambda cur: self._nodes(cur, ids))
+        """Hashes of complete nodes; those read before come from an in-process cache.
+
+        A complete node covers a perfect subtree of committed entries, so its hash never
+        changes: caching it is exact (the tree head is still read from the database by every
+        caller that checks a size). Only committed data (the reader) fills the cache.
+        """
+        cache = self._node_cache
+        # A snapshot of the hits: another thread may empty the cache meanwhile.
+        got = {i: h for i in ids if (h := cache.get(i)) is not None}
+        missing = [i for i in dict.fromkeys(ids) if i not in got]
+        if missing:
+            fetched = self._reading(lambda cur: self._nodes(cur, missing))
+            got.update(zip(missing, fetched, strict=True))
+            if len(cache) + len(missing) > _NODE_CACHE_MAX:
+                cache.clear()
+            cache.update(zip(missing, fetched, strict=True))
+        return [got[i] for i in ids]
 
     def _nodes(self, cur: Any, ids: Sequence[NodeId]) -> list[bytes]:
         """Hashes of any complete nodes, computed from the stored strata below them."""
@@ -106,18 +179,23 @@ class SqlBackend(SqlConnections):
         by_level: dict[int, set[int]] = {}
         for base, first, count in spans:
             by_level.setdefault(base, set()).update(range(first, first + count))
-        found: dict[NodeId, bytes] = {}
-        # One round trip: a point lookup per level, UNION ALL'd. (A row-value
-        # ``(level, idx) IN (VALUES ...)`` makes SQLite and PostgreSQL scan the whole table.)
-        parts, args = [], []
+        # A proof's nodes cluster: the siblings below a stored level all lie in one block of
+        # 2**STRATUM stored nodes. So read runs of indices (a range scan of a few adjacent rows
+        # each) rather than one index lookup per node.
+        runs: list[tuple[int, int, int]] = []
         for lv, idxs in sorted(by_level.items()):
-            marks = ", ".join("?" * len(idxs))
-            parts.append((_LEAVES_AT if lv == 0 else _NODES_AT).format(marks))
-            args += [lv, *sorted(idxs)]
-        if parts:
-            cur.execute(self._q(" UNION ALL ".join(parts)), args)
+            ordered = sorted(idxs)
+            lo = prev = ordered[0]
+            for i in ordered[1:]:
+                if i - prev > _RUN_GAP:
+                    runs.append((lv, lo, prev))
+                    lo = i
+                prev = i
+            runs.append((lv, lo, prev))
+        found: dict[NodeId, bytes] = {}
+        if runs:
             # Both drivers return int and bytes for these columns: no per-row conversion.
-            found.update(((lv, i), h) for lv, i, h in cur.fetchall())
+            found.update(((lv, i), h) for lv, i, h in self._fetch_nodes(cur, runs))
         out = []
         for (lv, i), (base, first, count) in zip(ids, spans, strict=True):
             try:
@@ -132,6 +210,12 @@ class SqlBackend(SqlConnections):
                     f"ledger storage is missing tree node {e} for node {(lv, i)}"
                 ) from e
         return out
+
+    def _fetch_nodes(self, cur: Any, runs: list[tuple[int, int, int]]) -> list[Any]:
+        """Rows (level, index, hash) in the runs (level, lo, hi); level 0 from the entries."""
+        parts = [_LEAVES_IN if lv == 0 else _NODES_IN for lv, _, _ in runs]
+        cur.execute(self._q(" UNION ALL ".join(parts)), [v for run in runs for v in run])
+        return list(cur.fetchall())
 
     def read_entries(self, start: int, limit: int) -> list[StoredEntry]:
         def op(cur: Any) -> list[StoredEntry]:
@@ -283,6 +367,7 @@ class _Tx:
         row = self._cur.fetchone()
         if row is None:
             raise StorageError("ledger database has no tree head row")
+        self._b._body_xact = row[1]
         return int(row[0])
 
     def get_nodes(self, ids: Sequence[NodeId], /) -> list[bytes]:

@@ -42,6 +42,8 @@ class SqlConnections:
         self._writer: Any = None
         self._reader: Any = None
         self._closed = False
+        #: The open write transaction's id when the body learned it itself (``xact_in_body``).
+        self._body_xact: Any = None
 
     # -- hooks ---------------------------------------------------------------------------
     def _connect(self) -> Any:
@@ -106,12 +108,18 @@ class SqlConnections:
         raise AssertionError("unreachable")
 
     def _transact(
-        self, body: Callable[[Any], _T], landed: Callable[[_T], bool] | None = None
+        self,
+        body: Callable[[Any], _T],
+        landed: Callable[[_T], bool] | None = None,
+        *,
+        xact_in_body: bool = False,
     ) -> _T:
         """Run ``body(cursor)`` in one write transaction and commit it.
 
         ``landed(result)`` re-reads the database to confirm that a transaction the server
         reports committed wrote what ``body`` did (checked only after a lost COMMIT reply).
+        ``xact_in_body``: the body's first statement also returns the transaction id and
+        stores it in ``self._body_xact`` (one round trip fewer than asking first).
         """
         with self._wlock:
             for attempt in (1, 2):
@@ -120,8 +128,11 @@ class SqlConnections:
                 xact_id, committing = None, False
                 try:
                     self._begin(cur)
-                    xact_id = self._xact_id(cur)
+                    self._body_xact = None
+                    xact_id = None if xact_in_body else self._xact_id(cur)
                     result = body(cur)
+                    if xact_in_body:
+                        xact_id = self._body_xact
                     committing = True
                     self._commit(conn)
                     return result

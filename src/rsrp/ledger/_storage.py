@@ -4,7 +4,9 @@ A back-end stores four things: the entries (index, bytes, leaf hash), the tree's
 internal nodes (level >= 1; level 0 is the entries' leaf hashes), a one-row tree head (size,
 root) that doubles as the sequencer lock, and checkpoints. Sequencing happens inside the
 database transaction: lock the head row, read the size, write, commit. No in-process counter,
-so any number of processes can append to one database.
+so any number of processes can append to one database. (A back-end may skip the reads by
+moving the head from the (size, root) it last committed, which takes the same row lock and
+fails if anyone else appended since; :func:`plan_append` is the computation both paths share.)
 """
 
 from __future__ import annotations
@@ -17,7 +19,16 @@ from typing import Protocol
 from rsrp.ledger._errors import StorageError
 from rsrp.ledger._tree import STRATUM, NodeId, border_ids, extend, fold_right
 
-__all__ = ["AuditSource", "Backend", "StoredCheckpoint", "StoredEntry", "Txn", "append_in_txn"]
+__all__ = [
+    "AppendPlan",
+    "AuditSource",
+    "Backend",
+    "StoredCheckpoint",
+    "StoredEntry",
+    "Txn",
+    "append_in_txn",
+    "plan_append",
+]
 
 
 @dataclass(frozen=True, slots=True)
@@ -57,43 +68,59 @@ class Txn(Protocol):
     def set_head(self, size: int, root: bytes) -> None: ...
 
 
-def _pick(
-    node: NodeId,
-    size: int,
-    border: Sequence[bytes],
-    leaves: Sequence[bytes],
-    runs: dict[int, tuple[int, list[bytes]]],
-) -> bytes:
-    """A node of the new tree's border: freshly computed, or unchanged from the old border."""
-    level, index = node
-    if level == 0 and index >= size:
-        return leaves[index - size]
-    if level in runs and index >= runs[level][0]:
-        return runs[level][1][index - runs[level][0]]
-    old = dict(zip(border_ids(size), border, strict=True))
-    if node not in old:  # impossible unless extend() is wrong: fail closed
-        raise StorageError(f"internal: node {node} missing after append at size {size}")
-    return old[node]
+@dataclass(frozen=True, slots=True)
+class AppendPlan:
+    """What appending a batch at tree size ``first`` writes, and the tree it leaves.
+
+    ``node_rows`` are the new stored nodes (level, index, hash); ``border`` the hashes of
+    ``border_ids(size)`` of the new tree, so that the next append can start from it.
+    """
+
+    first: int
+    size: int
+    root: bytes
+    node_rows: list[tuple[int, int, bytes]]
+    border: tuple[bytes, ...]
 
 
-def append_in_txn(tx: Txn, entries: Sequence[bytes], leaf_hashes: Sequence[bytes]) -> int:
-    """Sequence and store a batch in the caller's transaction; return the first index."""
-    size = tx.locked_size()
-    border = tx.get_nodes(border_ids(size))
+def plan_append(size: int, border: Sequence[bytes], leaf_hashes: Sequence[bytes]) -> AppendPlan:
+    """The nodes, root and border of the tree ``size`` + ``leaf_hashes`` (pure computation).
+
+    ``border`` holds the hashes of ``border_ids(size)`` (the old tree's compact range).
+    """
     runs = extend(size, border, leaf_hashes)
-    tx.put_entries(size, entries, leaf_hashes)
     rows = [
         (level, first + i, h)
         for level, first, hashes in runs
         if level % STRATUM == 0
         for i, h in enumerate(hashes)
     ]
-    tx.put_nodes(rows)
-    new_size = size + len(entries)
+    new_size = size + len(leaf_hashes)
+    old = dict(zip(border_ids(size), border, strict=True))
     by_level = {lv: (f, hs) for lv, f, hs in runs}
-    root = fold_right([_pick(n, size, border, leaf_hashes, by_level) for n in border_ids(new_size)])
-    tx.set_head(new_size, root)
-    return size
+    picked = []
+    # Each node of the new border is freshly computed, or unchanged from the old border.
+    for node in border_ids(new_size):
+        level, index = node
+        if level == 0 and index >= size:
+            picked.append(leaf_hashes[index - size])
+        elif level in by_level and index >= by_level[level][0]:
+            picked.append(by_level[level][1][index - by_level[level][0]])
+        elif node in old:
+            picked.append(old[node])
+        else:  # impossible unless extend() is wrong: fail closed
+            raise StorageError(f"internal: node {node} missing after append at size {size}")
+    return AppendPlan(size, new_size, fold_right(picked), rows, tuple(picked))
+
+
+def append_in_txn(tx: Txn, entries: Sequence[bytes], leaf_hashes: Sequence[bytes]) -> AppendPlan:
+    """Sequence and store a batch in the caller's transaction (which holds the head lock)."""
+    size = tx.locked_size()
+    plan = plan_append(size, tx.get_nodes(border_ids(size)), leaf_hashes)
+    tx.put_entries(size, entries, leaf_hashes)
+    tx.put_nodes(plan.node_rows)
+    tx.set_head(plan.size, plan.root)
+    return plan
 
 
 class AuditSource(Protocol):

@@ -18,6 +18,7 @@ __all__ = [
     "NodeId",
     "border_ids",
     "build_levels",
+    "complete_levels",
     "expand",
     "extend",
     "fold_right",
@@ -95,9 +96,22 @@ def _parents(level: Sequence[bytes]) -> list[bytes]:
 
 def build_levels(leaf_hashes: Sequence[bytes]) -> list[list[bytes]]:
     """All complete nodes over ``leaf_hashes`` (which start at index 0), level by level."""
-    levels = [list(leaf_hashes)]
-    while len(levels[-1]) > 1:
-        levels.append(_parents(levels[-1]))
+    return complete_levels([list(leaf_hashes)])
+
+
+def complete_levels(levels: list[list[bytes]]) -> list[list[bytes]]:
+    """Extend, in place, levels that hold all leaves but only a prefix of each higher level.
+
+    Each higher level must already be correct as far as it goes (e.g. built chunk by chunk
+    over aligned perfect subtrees); the missing complete nodes are hashed from the level below.
+    """
+    level = 0
+    while len(levels[level]) > 1:
+        if len(levels) == level + 1:
+            levels.append([])
+        above = levels[level + 1]
+        above += _parents(levels[level][2 * len(above) :])
+        level += 1
     return levels
 
 

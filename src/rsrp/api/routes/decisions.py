@@ -5,6 +5,7 @@ from __future__ import annotations
 import base64
 
 from fastapi import APIRouter, HTTPException, Path
+from fastapi.responses import Response
 
 from rsrp.api._auth import Identity, Role
 from rsrp.api._models import DecisionIn, DecisionOut, DecisionRecordOut, ReceiptOut
@@ -44,7 +45,7 @@ def decision_out(result: DecisionResult, signing_mode: str) -> DecisionOut:
 
 
 @router.post("", response_model=DecisionOut, summary="Decide a registry request (role agent)")
-async def decide(body: DecisionIn, caller: AgentCaller, service: ServiceDep) -> DecisionOut:
+async def decide(body: DecisionIn, caller: AgentCaller, service: ServiceDep) -> Response:
     limit = body.request.get("limit")
     hint = limit if isinstance(limit, int) and not isinstance(limit, bool) and limit > 0 else 0
     request = DecisionRequest(
@@ -57,7 +58,11 @@ async def decide(body: DecisionIn, caller: AgentCaller, service: ServiceDep) -> 
     # Decided with whatever else is in flight: one counter transaction, one ledger
     # commit for the group; answered only once this decision is durably logged.
     result = await service.batcher.decide(request)
-    return decision_out(result, service.stages.proof.mode)
+    # Serialised here, once, by pydantic (the model validated it when built): returning
+    # the model would make FastAPI validate it again against response_model and run
+    # jsonable_encoder + json.dumps. The OpenAPI schema still comes from response_model.
+    out = decision_out(result, service.stages.proof.mode)
+    return Response(out.model_dump_json().encode(), media_type="application/json")
 
 
 def _concerns(service: ServiceDep, row: DecisionRow, principal: str) -> bool:
