@@ -349,5 +349,11 @@ class Approvals:
                     f.decision_id, f.status, f.actor, f.owner,
                 )  # fmt: skip
                 self._recover_one(f)
+                # Auditors see every conclusion a crash interrupted (GET /v1/incidents).
+                self.pipeline.incident(
+                    f.resolution_id, f.actor, "approval", "APPROVAL_RECOVERED",
+                    f"{f.status} of {f.decision_id} finished after process {f.owner} stopped"
+                    f" ({'sealed' if f.envelope is not None else 'claimed'})",
+                )  # fmt: skip
                 done += 1
         return done
