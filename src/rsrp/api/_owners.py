@@ -70,14 +70,28 @@ class OwnerLock:
                 else:
                     assert self._dir is not None
                     self._dir.mkdir(parents=True, exist_ok=True)
-                    fd = os.open(self._dir / f"{owner}.lock", os.O_RDWR | os.O_CREAT, 0o600)
+                    # Locked before it appears under its name (rename keeps the inode's
+                    # flock): a prober never finds a live owner's file unlocked.
+                    fresh = self._dir / f"{owner}.new"
+                    fd = os.open(fresh, os.O_RDWR | os.O_CREAT | os.O_EXCL, 0o600)
                     fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                    fresh.rename(self._dir / f"{owner}.lock")
                     self._held = fd
             except (OSError, psycopg.Error) as e:
                 raise OwnerLostError(f"cannot take the process lock: {type(e).__name__}") from e
             self.owner = owner
+            if self._dir is not None:
+                self._forget_dead()
             return
         raise OwnerLostError("cannot take a process lock: every key drawn is held")
+
+    def _forget_dead(self) -> None:
+        """Remove the lock files of processes that died with nothing in flight (probing
+        a dead owner's file removes it; nobody else ever would)."""
+        assert self._dir is not None
+        for path in self._dir.glob("*.lock"):
+            with contextlib.suppress(OSError):
+                self._file_alive(path.stem)
 
     def check(self, owner: str) -> None:
         """Raise :class:`OwnerLostError` unless this process still holds ``owner``'s lock.
@@ -124,6 +138,8 @@ class OwnerLock:
 
     def _file_alive(self, owner: str) -> bool:
         assert self._dir is not None
+        if owner == self.owner:
+            return True
         if not owner.isalnum():  # never a path of our choosing otherwise
             return False
         path: Path = self._dir / f"{owner}.lock"
