@@ -23,7 +23,8 @@ that same envelope is appended). :meth:`Approvals.recover` does this at start-up
 in every sweep, for claims whose owner process is dead (rsrp.api._owners: a lock the
 OS or PostgreSQL frees when the process dies, never a timeout) or that this process
 abandoned after a failure. A live owner is never overtaken, so a conclusion is
-logged exactly once. A ledger outage hands the claim back (PENDING).
+logged exactly once. A failed seal hands the claim back (PENDING); a failed append
+does not (its outcome may be unknown): the sweep finishes it as above.
 """
 
 from __future__ import annotations
@@ -192,16 +193,24 @@ class Approvals:
         )
 
     def _unavailable(
-        self, stage: str, request_id: str, how: _Conclusion, original: DecisionRow, e: Exception
+        self,
+        stage: str,
+        request_id: str,
+        how: _Conclusion,
+        original: DecisionRow,
+        e: Exception,
+        *,
+        release: bool = True,
     ) -> StageUnavailableError:
-        """Not logged (the Log raises only when the entry was not committed): record an
-        incident and hand the claim back so a supervisor or the next sweep concludes it."""
+        """Record an incident; with ``release`` (nothing can be in the ledger) hand the
+        claim back so a supervisor or the next sweep concludes it afresh."""
         p = self.pipeline
         p.incident(request_id, how.actor, stage, "STAGE_UNAVAILABLE", type(e).__name__)
-        try:
-            self.conclusions.release(original.request_id, self.owners.owner)
-        except RsrpError as r:  # the database is down too: this process's sweep retries
-            log.warning("approval %s not handed back: %s", original.request_id, r)
+        if release:
+            try:
+                self.conclusions.release(original.request_id, self.owners.owner)
+            except RsrpError as r:  # the database is down too: this process's sweep retries
+                log.warning("approval %s not handed back: %s", original.request_id, r)
         return StageUnavailableError(stage, request_id)
 
     def _append(
@@ -216,7 +225,10 @@ class Approvals:
         try:
             index = self.pipeline.stages.ledger.append(envelope)
         except Exception as e:
-            raise self._unavailable("ledger", request_id, how, original, e) from e
+            # Not handed back: a failed commit's outcome can be unknown (rsrp.ledger), and a
+            # fresh conclusion could then be logged beside this one. The sealed row stays
+            # in flight; this process's sweep looks the bytes up and finishes it.
+            raise self._unavailable("ledger", request_id, how, original, e, release=False) from e
         _crash_point("approval-logged")
         return index
 
@@ -237,10 +249,12 @@ class Approvals:
         try:
             envelope = p.stages.proof.seal(decision, request_id=request_id, state_hash=state_hash)
             log_from = p.stages.ledger.size()
-        except Exception as e:
+            # Committed before the append: whatever happens next, recovery knows the bytes.
+            self.conclusions.sealed(original.request_id, self.owners.owner, envelope, log_from)
+        except OwnerLostError:
+            raise
+        except Exception as e:  # nothing appended: hand the claim back
             raise self._unavailable("envelope", request_id, how, original, e) from e
-        # Committed before the append: whatever happens next, recovery knows the bytes.
-        self.conclusions.sealed(original.request_id, self.owners.owner, envelope, log_from)
         _crash_point("approval-sealed")
         index = self._append(original, how, request_id, envelope)
         self._finish(original, how, request_id, index)
