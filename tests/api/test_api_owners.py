@@ -9,7 +9,9 @@ import time
 from pathlib import Path
 
 import pytest
+from tests.api.conftest import service_settings
 
+from rsrp.api import create_app
 from rsrp.api._owners import OwnerLock
 
 SRC = Path(__file__).resolve().parents[2] / "src"
@@ -86,3 +88,21 @@ def test_api_owners_start_up_forgets_dead_processes_files(tmp_path: Path) -> Non
     finally:
         lock.close()
     assert list(owners.glob("*.lock")) == []  # a clean close removes its own
+
+
+def test_api_owners_lock_kept_while_a_conclusion_is_under_way(tmp_path: Path) -> None:
+    """Shutdown releases the lock only once no conclusion is mid-way (else another replica
+    could take it over and log it a second time)."""
+    service = create_app(service_settings(tmp_path)).state.service
+    probe = OwnerLock(service.settings.database.url)
+    owner = service.approvals.owners.owner
+    try:
+        with service.approvals._working("some-approval") as free:
+            assert free
+            service.approvals.close(wait_s=0.2)
+            assert probe.alive(owner)  # kept: the conclusion is still under way
+        service.approvals.close(wait_s=0.2)
+        assert not probe.alive(owner)
+    finally:
+        service.close()
+        probe.close()

@@ -33,6 +33,7 @@ import contextlib
 import logging
 import os
 import threading
+import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import datetime
@@ -127,8 +128,20 @@ class Approvals:
         self._active: set[str] = set()
         self._active_lock = threading.Lock()
 
-    def close(self) -> None:
-        self.owners.close()
+    def close(self, wait_s: float = 10.0) -> None:
+        """Release the owner lock once no conclusion of this process is under way: released
+        mid-append, another replica could log the same conclusion again."""
+        deadline = time.monotonic() + wait_s
+        while True:
+            with self._active_lock:
+                busy = sorted(self._active)
+            if not busy:
+                self.owners.close()
+                return
+            if time.monotonic() > deadline:  # the lock goes with the process, not before
+                log.warning("approvals %s still being concluded at shutdown", busy)
+                return
+            time.sleep(0.05)
 
     def pending(self, limit: int = 100) -> list[ApprovalRow]:
         return self.listed("PENDING", limit)
