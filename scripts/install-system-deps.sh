@@ -1,9 +1,10 @@
 #!/usr/bin/env bash
 # Installs the real components the test suite runs against (no mocks of our own parts):
 # SoftHSM2 + OpenSC (PKCS#11), PostgreSQL (started per test session on loopback by
-# tests/fixtures), and the openssl CLI (local RFC 3161 time-stamping authority).
+# tests/fixtures), the openssl CLI (local RFC 3161 time-stamping authority), and strace
+# (tests/context/test_context_db_durable.py observes SQLite's fsyncs).
 set -euo pipefail
-packages=(softhsm2 opensc postgresql openssl ca-certificates)
+packages=(softhsm2 opensc postgresql openssl ca-certificates strace)
 missing=()
 for p in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")

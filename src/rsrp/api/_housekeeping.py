@@ -1,7 +1,9 @@
-"""Each replica's periodic chores: conclude due approvals, follow key rotations.
+"""Each replica's periodic chores: recover interrupted approval conclusions, conclude
+due approvals, follow key rotations.
 
-Every task is safe to run in all replicas at once (approvals are claimed with one
-conditional UPDATE; a key switch only reads the store), so no leader is needed.
+Every task is safe to run in all replicas at once (approvals are claimed, and taken
+over from dead processes, with one conditional UPDATE; a key switch only reads the
+store), so no leader is needed.
 """
 
 from __future__ import annotations

@@ -176,6 +176,18 @@ class LogLedger:
     def inclusion_proof(self, index: int, size: int) -> list[bytes]:
         return self.log.inclusion_proof(index, size)
 
+    def find(self, entry: bytes, start: int) -> int | None:
+        """The index of the first ``entry`` at or past ``start``, else None (a scan in
+        chunks: only approval recovery asks, for the few entries since a crash)."""
+        while True:
+            indices, data, _ = self.log.backend.read_entry_columns(start, 4096)
+            if not indices:
+                return None
+            for i, stored in zip(indices, data, strict=True):
+                if bytes(stored) == entry:
+                    return int(i)
+            start = int(indices[-1]) + 1
+
     def consistency_proof(self, old_size: int, new_size: int) -> list[bytes]:
         return self.log.consistency_proof(old_size, new_size)
 

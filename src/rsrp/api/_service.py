@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import datetime as dt
+import logging
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from rsrp.api._approvals import Approvals
@@ -26,7 +28,7 @@ from rsrp.api._stages import Stages
 from rsrp.api._store import ServiceStore
 from rsrp.context import ContextBuilder, Database, EventLog, Registry, load_directory
 from rsrp.crypto import run_selftests
-from rsrp.errors import ConfigError
+from rsrp.errors import ConfigError, RsrpError
 
 __all__ = ["Service", "build_service"]
 
@@ -53,6 +55,7 @@ class Service:
     def close(self) -> None:
         self.housekeeping.close()
         self.batcher.close()
+        self.approvals.close()
         self.stages.ledger.close()
         if isinstance(self.limiter, SharedRateLimiter):
             self.limiter.close()
@@ -122,8 +125,13 @@ def build_service(settings: Settings, stages: Stages, db: Database) -> Service:
         raise ConfigError(f"crypto self-tests failed, refusing to start: {', '.join(failures)}")
     principals = {p: [str(r) for r in rs] for p, rs in settings.auth.principals.items()}
     approvals = Approvals(pipeline)
+    try:  # conclusions a crash left in flight (docs/service.md, Approvals)
+        approvals.recover()
+    except RsrpError as e:  # the sweep retries
+        logging.getLogger("rsrp.api").warning("approval recovery failed: %s", e)
     keys = _service_keys(settings, stages)
-    chores = [approvals.expire_due] + ([keys.follow] if keys is not None else [])
+    chores: list[Callable[[], object]] = [approvals.recover, approvals.expire_due]
+    chores += [keys.follow] if keys is not None else []
     return Service(
         settings=settings,
         db=db,

@@ -41,14 +41,6 @@ def _schema(dialect: str) -> tuple[str, ...]:
     )
 
 
-_CLAIM = {
-    False: "UPDATE svc_approvals SET status = 'RESOLVING', resolved_by = ?"
-    " WHERE decision_id = ? AND status = 'PENDING' AND expires_at > ? RETURNING decision_id",
-    True: "UPDATE svc_approvals SET status = 'RESOLVING', resolved_by = ?"
-    " WHERE decision_id = ? AND status = 'PENDING' AND expires_at <= ? RETURNING decision_id",
-}
-
-
 @dataclass(frozen=True, slots=True)
 class DecisionRow:
     request_id: str
@@ -199,40 +191,6 @@ class ServiceStore:
             return None
         r = rows[0]
         return ApprovalRow(r[0], r[1], _dt(r[2]), _dt(r[3]), r[4], r[5], r[6])
-
-    def claim_approval(
-        self, decision_id: str, actor: str, now: dt.datetime, *, expired: bool = False
-    ) -> bool:
-        """PENDING → RESOLVING for one actor, atomically; False if another claimed it first.
-
-        ``expired=False`` (a supervisor) claims only before the deadline, ``expired=True``
-        (the expiry) only after it: the two can never both win. One conditional UPDATE
-        with RETURNING, so two replicas on PostgreSQL (READ COMMITTED re-checks the
-        WHERE clause after the row lock) or SQLite cannot both claim the row.
-        """
-        with self.db.transaction(write=True) as tx:
-            rows = tx.execute(_CLAIM[expired], (actor, decision_id, _us(now)))
-        return bool(rows)
-
-    def release_approval(self, decision_id: str, actor: str) -> None:
-        """RESOLVING → PENDING after a conclusion that was not logged."""
-        with self.db.transaction(write=True) as tx:
-            tx.execute(
-                "UPDATE svc_approvals SET status = 'PENDING', resolved_by = NULL"
-                " WHERE decision_id = ? AND status = 'RESOLVING' AND resolved_by = ?",
-                (decision_id, actor),
-            )
-
-    def finish_approval(
-        self, decision_id: str, status: str, resolution: DecisionRow, reason: str
-    ) -> None:
-        with self.db.transaction(write=True) as tx:
-            self._put_decision(tx, resolution)
-            tx.execute(
-                "UPDATE svc_approvals SET status = ?, resolution_id = ?, reason = ?"
-                " WHERE decision_id = ? AND status = 'RESOLVING'",
-                (status, resolution.request_id, reason, decision_id),
-            )
 
     def add_incident(
         self, at: dt.datetime, request_id: str, principal: str, stage: str, code: str, detail: str

@@ -94,20 +94,31 @@ class Database:
         return conn
 
     @contextmanager
-    def transaction(self, *, write: bool = False) -> Iterator[Tx]:
-        """One transaction; ``write`` takes SQLite's write lock up front (no upgrade deadlock)."""
+    def transaction(self, *, write: bool = False, durable: bool = False) -> Iterator[Tx]:
+        """One transaction; ``write`` takes SQLite's write lock up front (no upgrade deadlock).
+
+        ``durable``: on SQLite this commit fsyncs the WAL (``synchronous=FULL``, as the
+        ledger's do) before returning; PostgreSQL commits are flushed anyway.
+        """
         conn = self._connect()
+        sync = ("FULL", "NORMAL") if durable else None
         try:
             if self.dialect == "sqlite":
                 with self.write_lock if write else contextlib.nullcontext():
                     cur = conn.cursor()
+                    if sync:  # per connection, outside a transaction; NORMAL again below
+                        cur.execute(f"PRAGMA synchronous={sync[0]}")
                     cur.execute("BEGIN IMMEDIATE" if write else "BEGIN")
                     try:
                         yield Tx(cur, "sqlite")
                     except BaseException:
                         cur.execute("ROLLBACK")
+                        if sync:
+                            cur.execute(f"PRAGMA synchronous={sync[1]}")
                         raise
                     cur.execute("COMMIT")
+                    if sync:
+                        cur.execute(f"PRAGMA synchronous={sync[1]}")
             else:
                 with conn.transaction(), conn.cursor() as cur:
                     yield Tx(cur, "postgresql")

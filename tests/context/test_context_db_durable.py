@@ -1,0 +1,79 @@
+"""``Database.transaction(durable=True)`` fsyncs SQLite's WAL at its commit; a default
+(``synchronous=NORMAL``) commit does not, until a later FULL commit syncs the shared WAL.
+
+Observed, not assumed: the commits run in a child process under ``strace``, which
+records every ``fsync``/``fdatasync`` with the file it was called on.
+"""
+
+from __future__ import annotations
+
+import shutil
+import subprocess
+import sys
+import textwrap
+from pathlib import Path
+
+import pytest
+
+SRC = Path(__file__).resolve().parents[2] / "src"
+
+_CHILD = textwrap.dedent(
+    """
+    import os, sqlite3, sys
+    from rsrp.context import Database
+    db = Database("sqlite:///" + sys.argv[1])
+    with db.transaction(write=True) as tx:
+        tx.execute("CREATE TABLE t (x INTEGER)")
+        tx.execute("INSERT INTO t VALUES (0)")  # the WAL exists and its header is synced
+    def mark(s):
+        os.write(2, ("@@ " + s + "\\n").encode())
+    mark("normal")
+    with db.transaction(write=True) as tx:
+        tx.execute("INSERT INTO t VALUES (1)")
+    mark("durable")
+    with db.transaction(write=True, durable=True) as tx:
+        tx.execute("INSERT INTO t VALUES (2)")
+    mark("normal-again")
+    with db.transaction(write=True) as tx:
+        tx.execute("INSERT INTO t VALUES (3)")
+    mark("ledger-full")
+    other = sqlite3.connect(sys.argv[1], isolation_level=None)
+    other.execute("PRAGMA synchronous=FULL")
+    other.execute("BEGIN IMMEDIATE"); other.execute("INSERT INTO t VALUES (4)")
+    other.execute("COMMIT")
+    mark("end")
+    with db.transaction() as tx:
+        assert tx.execute("PRAGMA synchronous") == [(1,)], "NORMAL restored"
+    """
+)
+
+
+def _wal_syncs_between_marks(trace: str) -> dict[str, int]:
+    counts: dict[str, int] = {}
+    current = None
+    for line in trace.splitlines():
+        if line.startswith("@@ "):
+            current = line[3:].strip()
+            counts[current] = 0
+        elif current and "sync(" in line and "-wal>" in line:
+            counts[current] += 1
+    return counts
+
+
+@pytest.mark.skipif(shutil.which("strace") is None, reason="strace is not installed")
+def test_context_db_durable_commit_fsyncs_the_wal(tmp_path: Path) -> None:
+    run = subprocess.run(
+        ["strace", "-f", "-y", "-e", "trace=fsync,fdatasync", sys.executable, "-c", _CHILD,
+         str(tmp_path / "d.db")],
+        capture_output=True, text=True, env={"PYTHONPATH": str(SRC)}, timeout=60, check=False,
+    )  # fmt: skip
+    if "PTRACE" in run.stderr and run.returncode != 0:
+        pytest.skip("ptrace is not permitted here")
+    assert run.returncode == 0, run.stderr[-2000:]
+    counts = _wal_syncs_between_marks(run.stderr)
+    # NORMAL: no sync of its own; durable: the WAL is synced before the commit returns;
+    # a FULL commit on another connection syncs the same WAL file (earlier frames too).
+    assert counts["normal"] == 0
+    assert counts["durable"] >= 1
+    assert counts["normal-again"] == 0
+    assert counts["ledger-full"] >= 1
