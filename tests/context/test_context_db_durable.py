@@ -48,6 +48,24 @@ _CHILD = textwrap.dedent(
 )
 
 
+_EVENTS_CHILD = textwrap.dedent(
+    """
+    import datetime as dt, os, sys
+    from rsrp.context import Database
+    from rsrp.context._events import EventLog
+    events = EventLog(Database("sqlite:///" + sys.argv[1]))
+    at = dt.datetime(2026, 3, 2, 10, 0, tzinfo=dt.UTC)
+    def mark(s):
+        os.write(2, ("@@ " + s + "\\n").encode())
+    mark("reserve")
+    r = events.reserve_many([("agent-1", at, "acct")])[0]
+    mark("complete")
+    events.complete_many([(r.event_id, 1, 3)])
+    mark("end")
+    """
+)
+
+
 def _wal_syncs_between_marks(trace: str) -> dict[str, int]:
     counts: dict[str, int] = {}
     current = None
@@ -77,3 +95,20 @@ def test_context_db_durable_commit_fsyncs_the_wal(tmp_path: Path) -> None:
     assert counts["durable"] >= 1
     assert counts["normal-again"] == 0
     assert counts["ledger-full"] >= 1
+
+
+@pytest.mark.skipif(shutil.which("strace") is None, reason="strace is not installed")
+def test_context_db_decision_completion_is_durable(tmp_path: Path) -> None:
+    """The service acknowledges a decision right after ``complete_many``: that commit
+    must reach the disk itself (docs/service.md, Durability on an OS crash)."""
+    run = subprocess.run(
+        ["strace", "-f", "-y", "-e", "trace=fsync,fdatasync", sys.executable, "-c",
+         _EVENTS_CHILD, str(tmp_path / "e.db")],
+        capture_output=True, text=True, env={"PYTHONPATH": str(SRC)}, timeout=60, check=False,
+    )  # fmt: skip
+    if "PTRACE" in run.stderr and run.returncode != 0:
+        pytest.skip("ptrace is not permitted here")
+    assert run.returncode == 0, run.stderr[-2000:]
+    counts = _wal_syncs_between_marks(run.stderr)
+    assert counts["reserve"] == 0  # made durable by the ledger's FULL commit that follows
+    assert counts["complete"] >= 1

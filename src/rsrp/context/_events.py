@@ -111,20 +111,21 @@ class EventLog:
         return self._mirrored
 
     @contextmanager
-    def _writing(self) -> Iterator[tuple[Tx, Windows | None]]:
-        """A write transaction on decision_events, with the mirror if it is current.
+    def _writing(self, *, durable: bool = False) -> Iterator[tuple[Tx, Windows | None]]:
+        """A write transaction on decision_events, with the mirror if it is current
+        (``durable``: see :meth:`Database.transaction`).
 
         The mirror is changed inside the block, under the lock; if the block or the
         commit fails it is dropped (reloaded from the committed rows next time), so no
         count ever includes a row that is not in the database.
         """
         if not self._sequenced:
-            with self.db.transaction(write=True) as tx:
+            with self.db.transaction(write=True, durable=durable) as tx:
                 yield tx, None
             return
         with self._lock:
             try:
-                with self.db.transaction(write=True) as tx:
+                with self.db.transaction(write=True, durable=durable) as tx:
                     seq = int(tx.execute(_READ_SEQ)[0][0])
                     if self._mirrored and self._seq is not None and seq != self._seq:
                         log.warning(
@@ -279,12 +280,14 @@ class EventLog:
     def complete_many(
         self, rows: list[tuple[int, int, int]], *, also: Callable[[Tx], None] | None = None
     ) -> None:
-        """(event id, outcome, result count) for a batch, in one transaction.
+        """(event id, outcome, result count) for a batch, in one durable transaction.
 
         ``also`` runs in the same transaction first (the service records its decisions
-        there, so counters and decision rows commit together).
+        there, so counters and decision rows commit together). Durable because the
+        caller acknowledges these decisions next: on SQLite a NORMAL commit made after
+        the ledger's last FULL commit would not survive an OS crash (docs/service.md).
         """
-        with self._writing() as (tx, windows):
+        with self._writing(durable=True) as (tx, windows):
             if also is not None:
                 also(tx)
             tx.executemany(
