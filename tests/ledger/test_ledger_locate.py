@@ -8,11 +8,8 @@ the range, and the audit says so rather than guessing.
 
 from __future__ import annotations
 
-import sqlite3
-from typing import Any
-
-import psycopg
 import pytest
+from tests.ledger.ledger_sql import run_sql
 
 from rsrp.ledger import Log, TamperError, audit, hash_leaf
 from rsrp.policy.decision import Outcome
@@ -49,13 +46,7 @@ def _check_signature(index: int, entry: bytes) -> None:
 
 def _replace(url: str, index: int, data: bytes) -> None:
     sql = "UPDATE entries SET data = ?, leaf_hash = ? WHERE idx = ?"
-    args: tuple[Any, ...] = (data, hash_leaf(data), index)
-    if url.startswith("sqlite:///"):
-        with sqlite3.connect(url.removeprefix("sqlite://")) as conn:
-            conn.execute(sql, args)
-    else:
-        with psycopg.connect(url) as pg:
-            pg.execute(sql.replace("?", "%s"), args)
+    run_sql(url, (sql, (data, hash_leaf(data), index)))
 
 
 @pytest.fixture
