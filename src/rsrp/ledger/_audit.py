@@ -218,7 +218,9 @@ def audit(
     witness): a log that no longer contains them was truncated, rewritten or rolled back.
     ``workers``: when > 0 and ``src`` is a storage back-end (it has a ``url``), that many
     worker processes read and check the entries' leaf hashes in parallel (see
-    :mod:`._audit_pool`); the default reads and hashes in this process.
+    :mod:`._audit_pool`); the default reads and hashes in this process. Workers are forked
+    where the platform can (started in milliseconds): call it from a process whose other
+    threads hold no locks a child would need (a CLI, a batch job), not from a busy server.
     ``verify_entry``: an entry's own check (e.g. its envelope signature), used only to name
     the exact entry when a stored node shows that an entry was altered with its leaf hash.
     """
