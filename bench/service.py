@@ -2,10 +2,12 @@
 
 1. HTTPS with mTLS, one uvicorn worker (httptools + the mTLS protocol), in a child
    process: sustained POST /v1/decisions (real policy, counters, V2 envelopes in
-   batch mode, durable SQLite ledger append before each answer) next to an empty
-   sync FastAPI endpoint on the same app and stack, same run; p50/p95/p99 latency
-   and the ratio. The client is an asyncio load generator in this process with
-   keep-alive connections, one client certificate (agent) per connection.
+   batch mode, durable SQLite ledger append before each answer) next to two empty
+   FastAPI endpoints on the same app and stack, same run: a sync one (``def``: run
+   in the thread pool) and an async one (``async def``, like the decision route: on
+   the event loop); p50/p95/p99 latency and the ratio to each. The client is an
+   asyncio load generator in this process with keep-alive connections, one client
+   certificate (agent) per connection.
 2. In process: the pipeline on batches (decide_many), in batch-signing mode and
    in per-decision composite (ML-DSA-65 + ECDSA P-384) signing mode.
 
@@ -84,6 +86,10 @@ def _serve(tmp: str, port: int, agents: int, ready: Any) -> None:
     def empty() -> dict[str, str]:
         return {}
 
+    @app.get("/bench/empty-async")
+    async def empty_async() -> dict[str, str]:
+        return {}
+
     config = uvicorn.Config(
         app, host="127.0.0.1", port=port, http=MtlsHttpToolsProtocol, log_level="error",
         access_log=False, ssl_certfile=str(pki / "server.pem"), ssl_keyfile=str(pki / "server.key"),
@@ -149,12 +155,20 @@ def load(
     return {"rps": n / elapsed, "p50": q[49] * 1e3, "p95": q[94] * 1e3, "p99": q[98] * 1e3, "n": n}
 
 
-def in_process(mode: str, seconds: float, batch: int) -> tuple[float, int]:
+def _cpu_s(pid: int) -> float:
+    """User + system CPU seconds of process ``pid`` so far (Linux /proc, clock ticks)."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def in_process(mode: str, seconds: float, batch: int) -> tuple[float, int, float]:
+    """(decisions/s, decisions, CPU µs per decision over all of this process's threads)."""
     tmp = Path(tempfile.mkdtemp(prefix=f"rsrp-bench-{mode}-"))
     app = create_app(settings_for(tmp, mode))
     agents = add_agents(app, 200)
     pipeline = app.state.service.pipeline
     i = n = 0
+    cpu0 = time.process_time()
     t0 = time.perf_counter()
     while time.perf_counter() - t0 < seconds:
         reqs = [
@@ -164,8 +178,9 @@ def in_process(mode: str, seconds: float, batch: int) -> tuple[float, int]:
         n += len(decide_many(pipeline, reqs))
         i += batch
     elapsed = time.perf_counter() - t0
+    cpu = time.process_time() - cpu0
     app.state.service.close()
-    return n / elapsed, n
+    return n / elapsed, n, cpu / n * 1e6
 
 
 def main() -> None:
@@ -194,9 +209,23 @@ def main() -> None:
         except OSError:
             time.sleep(0.1)
     try:
-        empty = load(port, tmp / "pki", agents, "/bench/empty", None, args.seconds)
         body = json.dumps({"request": REQUEST, "account": "FR76..."}).encode()
-        decide = load(port, tmp / "pki", agents, "/v1/decisions", body, args.seconds)
+        phases = {}
+        pid = proc.pid
+        assert pid is not None
+        for path, payload in (
+            ("/bench/empty", None),
+            ("/bench/empty-async", None),
+            ("/v1/decisions", body),
+        ):
+            # The server's CPU per request: a figure other load on the machine bends less
+            # than wall-clock throughput does.
+            cpu0 = _cpu_s(pid)
+            r = load(port, tmp / "pki", agents, path, payload, args.seconds)
+            r["cpu_us"] = (_cpu_s(pid) - cpu0) / r["n"] * 1e6
+            phases[path] = r
+        empty, empty_async = phases["/bench/empty"], phases["/bench/empty-async"]
+        decide = phases["/v1/decisions"]
     finally:
         proc.terminate()
         proc.join(10)
@@ -204,18 +233,31 @@ def main() -> None:
         f"rsrp bench/service.py: loopback, {os.cpu_count()} cores, 1 uvicorn worker, "
         f"{args.connections} keep-alive mTLS connections, {args.seconds:.0f} s per phase"
     )
-    print(f"{'endpoint':34} {'req/s':>9} {'p50 ms':>8} {'p95 ms':>8} {'p99 ms':>8} {'requests':>9}")
-    for name, r in (("GET /bench/empty (empty, same app)", empty), ("POST /v1/decisions", decide)):
+    print(
+        f"{'endpoint':38} {'req/s':>9} {'p50 ms':>8} {'p95 ms':>8} {'p99 ms':>8} "
+        f"{'requests':>9} {'server CPU us/req':>18}"
+    )
+    rows = (
+        ("GET /bench/empty (sync def, same app)", empty),
+        ("GET /bench/empty-async (async def)", empty_async),
+        ("POST /v1/decisions", decide),
+    )
+    for name, r in rows:
         print(
-            f"{name:34} {r['rps']:9.0f} {r['p50']:8.2f} {r['p95']:8.2f} "
-            f"{r['p99']:8.2f} {r['n']:9.0f}"
+            f"{name:38} {r['rps']:9.0f} {r['p50']:8.2f} {r['p95']:8.2f} "
+            f"{r['p99']:8.2f} {r['n']:9.0f} {r['cpu_us']:18.0f}"
         )
-    print(f"decision endpoint / empty endpoint throughput: {decide['rps'] / empty['rps']:.0%}")
+    print(
+        f"decision endpoint / empty endpoint throughput: {decide['rps'] / empty['rps']:.0%} "
+        f"of the sync one, {decide['rps'] / empty_async['rps']:.0%} of the async one; "
+        f"server CPU per request: empty/decision {empty['cpu_us'] / decide['cpu_us']:.0%} "
+        f"(sync), {empty_async['cpu_us'] / decide['cpu_us']:.0%} (async)"
+    )
     for mode in ("batch", "per-decision"):
-        rate, n = in_process(mode, args.seconds, args.batch)
+        rate, n, cpu_us = in_process(mode, args.seconds, args.batch)
         print(
             f"in-process pipeline, {mode:12} signing: {rate:9.0f} decisions/s "
-            f"({n} in batches of {args.batch})"
+            f"({n} in batches of {args.batch}; {cpu_us:.0f} us CPU per decision)"
         )
 
 

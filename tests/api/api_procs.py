@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 import subprocess
 import sys
 import time
+from collections.abc import Iterator
 from pathlib import Path
 
 import httpx
@@ -16,8 +18,15 @@ SRC = Path(__file__).resolve().parents[2] / "src"
 
 
 def write_config(
-    path: Path, pki: PkiFiles, db_url: str, keys: Path, *, port: int | None = None
+    path: Path,
+    pki: PkiFiles,
+    db_url: str,
+    keys: Path,
+    *,
+    port: int | None = None,
+    extra: str = "",
 ) -> int:
+    """Write a serve config; ``extra`` is appended TOML (more sections)."""
     port = port or free_port()
     path.write_text(
         f"""
@@ -41,14 +50,16 @@ checkpoint_interval_ms = 100
 [limits]
 rate_per_second = 10000
 burst = 10000
-""",
+{extra}""",
         encoding="utf-8",
     )
     return port
 
 
-def start_serve(config: Path, log: Path) -> subprocess.Popen[bytes]:
-    env = {**os.environ, "PYTHONPATH": str(SRC)}
+def start_serve(
+    config: Path, log: Path, env_overrides: dict[str, str] | None = None
+) -> subprocess.Popen[bytes]:
+    env = {**os.environ, "PYTHONPATH": str(SRC), **(env_overrides or {})}
     with log.open("ab") as out:
         return subprocess.Popen(
             [sys.executable, "-m", "rsrp", "serve", "--config", str(config)],
@@ -81,3 +92,32 @@ def stop(proc: subprocess.Popen[bytes]) -> None:
         except subprocess.TimeoutExpired:
             proc.kill()
             proc.wait()
+
+
+@contextlib.contextmanager
+def replicas(
+    pki: PkiFiles,
+    tmp: Path,
+    db_url: str,
+    *,
+    extra: str = "",
+    env_overrides: dict[str, str] | None = None,
+) -> Iterator[tuple[list[str], list[Path]]]:
+    """Two ``rsrp serve`` processes on ``db_url`` sharing one key store; yields their
+    base URLs and config files, and stops both on exit."""
+    from rsrp.api import load_settings
+    from rsrp.api._wiring import open_keys
+
+    configs = [tmp / "a.toml", tmp / "b.toml"]
+    ports = [write_config(c, pki, db_url, tmp / "keys", extra=extra) for c in configs]
+    open_keys(load_settings(configs[0]), "FR")  # one key set, created before both start
+    urls = [f"https://127.0.0.1:{p}" for p in ports]
+    procs: list[subprocess.Popen[bytes]] = []
+    try:
+        for config, url in zip(configs, urls, strict=True):
+            procs.append(start_serve(config, tmp / f"{config.stem}.log", env_overrides))
+            wait_ready(url, pki, procs[-1])
+        yield urls, configs
+    finally:
+        for proc in procs:
+            stop(proc)

@@ -15,8 +15,9 @@ from tests.api.conftest import Running
 from tests.api.test_api_e2e import _receipt
 from tests.api.test_api_mtls import BODY
 
-from rsrp.api.offline import ReceiptError, verify_ledger, verify_receipt
+from rsrp.api.offline import verify_ledger, verify_receipt
 from rsrp.ledger import (
+    MissingLogSignatureError,
     SignatureInvalidError,
     cosignature_timestamp,
     open_note,
@@ -103,7 +104,7 @@ def test_api_receipt_verifies_with_both_lines_and_requires_them(running: Running
     # With the ML-DSA-44 vkey configured, a receipt whose PQ line was stripped fails...
     stripped = _drop_line(proof, _key_id(ml_vkey))
     assert stripped != proof
-    with pytest.raises(ReceiptError, match="no verified signature line"):
+    with pytest.raises(MissingLogSignatureError, match="no verified signature line"):
         verify_receipt(envelope, stripped, [ed_vkey, ml_vkey], origin=ORIGIN)
     # ...as does one whose PQ line was altered; with only the Ed25519 vkey it still passes.
     with pytest.raises(SignatureInvalidError):

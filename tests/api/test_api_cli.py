@@ -33,7 +33,12 @@ def test_api_cli_serve_refuses_dev_defaults_in_production(tmp_path: Path) -> Non
     cfg.write_text('mode = "production"\n[keys]\nstore = "file:/srv/keys"\n')
     r = runner.invoke(app, ["serve", "--config", str(cfg)])
     assert r.exit_code == 2
-    for reason in ("passphrase is the development default", "software store", "tls_cert"):
+    for reason in (
+        "passphrase is the development default",
+        "software store",
+        "tls_cert",
+        "policy.keyring is required",
+    ):
         assert reason in r.output
 
 
@@ -97,6 +102,14 @@ def test_api_cli_main_job_then_demo(tmp_path: Path) -> None:
             (tmp_path / "var" / n).read_text().strip() for n in ("log.vkey", "log-mldsa44.vkey")
         ]
         assert [base64.b64decode(v.split("+", 2)[2])[0] for v in vkeys] == [0x01, 0x06]
+        # The main job approved the example bundle and serves it only because that verifies.
+        verify = runner.invoke(
+            app,
+            ["policy", "verify", str(tmp_path / "examples" / "bank-registry" / "policy.rsrp"),
+             "--signature", str(tmp_path / "var" / "bank-registry.rsrp.sig"),
+             "--keyring", str(tmp_path / "var" / "policy-keyring")],
+        )  # fmt: skip
+        assert verify.exit_code == 0, verify.output
     finally:
         job.terminate()
         job.wait(timeout=10)

@@ -44,6 +44,11 @@ MATRIX: list[tuple[str, str, object, set[str]]] = [
     ),
     ("GET", "/v1/missions", None, {ADM}),
     ("PUT", "/v1/missions/M-2026-001", MISSION, {ADM}),
+    ("GET", "/v1/approvals?status=ALL", None, {SUP, AUD}),
+    ("GET", "/v1/keys", None, {ADM}),
+    ("GET", "/v1/keys/journal?limit=5", None, {ADM}),
+    # An unknown key id: the admin gets 404, never a rotation of the shared fixture's keys.
+    ("POST", "/v1/keys/fr-no-such-key/rotate", None, {ADM}),
     ("GET", "/healthz", None, EVERYONE),
     ("GET", "/readyz", None, EVERYONE),
 ]

@@ -56,8 +56,23 @@ def test_api_schemathesis_openapi_document_is_served() -> None:
         "/v1/decisions",
         "/v1/decisions/{request_id}/receipt",
         "/v1/approvals/{decision_id}",
+        "/v1/keys",
+        "/v1/keys/journal",
+        "/v1/keys/{key_id}/rotate",
     } <= paths
-    assert doc["components"]["schemas"]["DecisionIn"]["additionalProperties"] is False
+    schemas = doc["components"]["schemas"]
+    assert schemas["DecisionIn"]["additionalProperties"] is False
+    # Expiries are visible: approval statuses, resolution ids, key output without secrets.
+    assert "EXPIRED" in schemas["ApprovalOut"]["properties"]["status"]["enum"]
+    assert {"resolved_by", "resolution_id"} <= set(schemas["ApprovalOut"]["properties"])
+    assert {"approval_status", "resolution_id"} <= set(schemas["DecisionRecordOut"]["properties"])
+    key_fields = set(schemas["KeyOut"]["properties"])
+    assert {"key_id", "state", "public_key_pem", "vkey", "in_use"} <= key_fields
+    assert not any("private" in f or "secret" in f for f in key_fields)
+    status = next(
+        p for p in doc["paths"]["/v1/approvals"]["get"]["parameters"] if p["name"] == "status"
+    )
+    assert status["in"] == "query"
 
 
 @pytest.mark.slow

@@ -152,15 +152,19 @@ def test_context_identity_errors(builder: ContextBuilder) -> None:
         )
 
 
-def test_context_reserve_many_equals_one_by_one(tmp_path: Path) -> None:
+@pytest.mark.parametrize("mirror", [True, False], ids=["mirror", "sql"])
+def test_context_reserve_many_equals_one_by_one(tmp_path: Path, mirror: bool) -> None:
     def fresh(name: str) -> EventLog:
-        ev = EventLog(Database(f"sqlite:///{tmp_path}/{name}.db"))
+        ev = EventLog(Database(f"sqlite:///{tmp_path}/{name}.db"), mirror=mirror)
         for i in range(5):  # some history, granted and not
             r = ev.reserve("a", T0 - dt.timedelta(minutes=10 + i), f"h{i}")
             ev.complete(r.event_id, 1 if i % 2 else 2, 10 + i)
         return ev
 
+    later = T0 + dt.timedelta(seconds=1)
     items = [("a", T0, "x"), ("b", T0, "y"), ("a", T0, "x"), ("a", T0, None), ("b", T0, "z")]
+    # One agent at two times, interleaved: the second T0 request sees the later one too.
+    items += [("c", later, None), ("c", T0, None), ("c", later, None)]
     one = fresh("one")
     expected = [one.reserve(*item).counters for item in items]
     assert [r.counters for r in fresh("many").reserve_many(items)] == expected

@@ -12,7 +12,7 @@ from rsrp.api._http import BodyLimitMiddleware, install_error_handlers
 from rsrp.api._service import build_service
 from rsrp.api._settings import Settings
 from rsrp.api._stages import Stages
-from rsrp.api.routes import admin, approvals, decisions, health, incidents, ledger
+from rsrp.api.routes import admin, approvals, decisions, health, incidents, keys, ledger
 from rsrp.context import Database
 
 __all__ = ["create_app"]
@@ -40,7 +40,7 @@ def create_app(settings: Settings, stages: Stages | None = None) -> FastAPI:
     )
     app.state.service = service
     install_error_handlers(app)
-    for module in (decisions, approvals, ledger, incidents, admin, health):
+    for module in (decisions, approvals, ledger, incidents, admin, keys, health):
         app.include_router(module.router)
     app.add_middleware(BodyLimitMiddleware, limit=settings.limits.max_body_bytes)
     return app

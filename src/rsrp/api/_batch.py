@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import datetime as dt
 import uuid
+from collections import Counter
 from collections.abc import Sequence
 
 from rsrp.api._pipeline import (
@@ -76,6 +77,7 @@ def decide_many(p: Pipeline, reqs: Sequence[DecisionRequest]) -> list[DecisionRe
         raise StageUnavailableError(stage, ids[0]) from e
     rows: list[tuple[DecisionRow, dt.datetime | None, tuple[int, int, int] | None]] = []
     results = []
+    tally: Counter[tuple[str, str]] = Counter()
     for i, (d, env, index) in enumerate(zip(final, envelopes, indices, strict=True)):
         expires = now + p.approval_timeout if d.outcome is Outcome.APPROVAL_REQUIRED else None
         row = DecisionRow(
@@ -88,7 +90,9 @@ def decide_many(p: Pipeline, reqs: Sequence[DecisionRequest]) -> list[DecisionRe
             event = (reservations[i], int(d.outcome), reqs[i].result_count_hint if granted else 0)
         rows.append((row, expires, event))
         results.append(DecisionResult(ids[i], d, index, env, states[i], missions[i], expires))
-        p.metrics.decisions.labels(d.outcome.name, d.code).inc()
+        tally[d.outcome.name, d.code] += 1
+    for (outcome, code), n in tally.items():  # one labelled-child lookup per kind, not per decision
+        p.metrics.decisions.labels(outcome, code).inc(n)
     try:
         p.store.record_many(rows)
     except RsrpError as e:

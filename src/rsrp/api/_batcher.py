@@ -12,7 +12,7 @@ import asyncio
 import queue
 import threading
 import time
-from concurrent.futures import Future
+from collections.abc import Sequence
 
 from rsrp.api._batch import decide_many
 from rsrp.api._pipeline import DecisionRequest, DecisionResult, Pipeline
@@ -20,6 +20,20 @@ from rsrp.api._pipeline import DecisionRequest, DecisionResult, Pipeline
 __all__ = ["Batcher"]
 
 _STOP = object()
+
+#: One queued request: the request, its caller's future and loop, when it was queued.
+_Item = tuple[DecisionRequest, "asyncio.Future[DecisionResult]", asyncio.AbstractEventLoop, float]
+
+
+def _settle(items: Sequence[_Item], outcome: Sequence[DecisionResult] | BaseException) -> None:
+    """On the callers' loop: hand each caller its result (or the group's error)."""
+    for k, (_, fut, _, _) in enumerate(items):
+        if fut.cancelled():  # the client went away; the decision is logged all the same
+            continue
+        if isinstance(outcome, BaseException):
+            fut.set_exception(outcome)
+        else:
+            fut.set_result(outcome[k])
 
 
 class Batcher:
@@ -31,9 +45,10 @@ class Batcher:
         self._thread.start()
 
     async def decide(self, req: DecisionRequest) -> DecisionResult:
-        fut: Future[DecisionResult] = Future()
-        self._q.put((req, fut, time.perf_counter()))
-        return await asyncio.wrap_future(fut)
+        loop = asyncio.get_running_loop()
+        fut: asyncio.Future[DecisionResult] = loop.create_future()
+        self._q.put((req, fut, loop, time.perf_counter()))
+        return await fut
 
     def _run(self) -> None:
         while True:
@@ -53,17 +68,27 @@ class Batcher:
             self._decide(group)
 
     def _decide(self, group: list[object]) -> None:
-        items: list[tuple[DecisionRequest, Future[DecisionResult], float]] = group  # type: ignore[assignment]
+        items: list[_Item] = group  # type: ignore[assignment]
+        outcome: Sequence[DecisionResult] | BaseException
         try:
-            results = decide_many(self.pipeline, [req for req, _, _ in items])
+            outcome = decide_many(self.pipeline, [req for req, _, _, _ in items])
         except BaseException as e:  # every caller of the group learns the group failed
-            for _, fut, _ in items:
-                fut.set_exception(e)
-            return
-        done = time.perf_counter()
-        for (_, fut, queued), result in zip(items, results, strict=True):
-            self.pipeline.metrics.latency.observe(done - queued)
-            fut.set_result(result)
+            outcome = e
+        else:
+            done = time.perf_counter()
+            for _, _, _, queued in items:
+                self.pipeline.metrics.latency.observe(done - queued)
+        # One wake-up per event loop for the whole group, not one per request.
+        loops: dict[asyncio.AbstractEventLoop, list[int]] = {}
+        for k, (_, _, loop, _) in enumerate(items):
+            loops.setdefault(loop, []).append(k)
+        for loop, ks in loops.items():
+            mine = [items[k] for k in ks]
+            part = outcome if isinstance(outcome, BaseException) else [outcome[k] for k in ks]
+            try:
+                loop.call_soon_threadsafe(_settle, mine, part)
+            except RuntimeError:  # that loop is closed: nobody is waiting any more
+                continue
 
     def close(self) -> None:
         self._q.put(_STOP)

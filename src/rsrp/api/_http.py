@@ -20,9 +20,11 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from rsrp.api._approvals import ApprovalConflictError, ApprovalNotFoundError, SelfApprovalError
 from rsrp.api._auth import AuthError, RateLimitedError
+from rsrp.api._keys import KeyNotRotatableError
 from rsrp.api._pipeline import StageUnavailableError
 from rsrp.context import ContextDataError, UnknownAgentError
 from rsrp.errors import RsrpError
+from rsrp.keys import UnknownKeyError
 
 __all__ = ["BodyLimitMiddleware", "install_error_handlers", "problem"]
 
@@ -136,9 +138,9 @@ def install_error_handlers(app: FastAPI) -> None:
             return resp
         if isinstance(exc, RateLimitedError):
             return problem(429, "Too Many Requests", str(exc), retry_after=exc.retry_after)
-        if isinstance(exc, ApprovalNotFoundError | UnknownAgentError):
+        if isinstance(exc, ApprovalNotFoundError | UnknownAgentError | UnknownKeyError):
             return problem(404, "Not Found", str(exc))
-        if isinstance(exc, ApprovalConflictError):
+        if isinstance(exc, ApprovalConflictError | KeyNotRotatableError):
             return problem(409, "Conflict", str(exc))
         if isinstance(exc, SelfApprovalError):
             return problem(403, "Forbidden", str(exc))

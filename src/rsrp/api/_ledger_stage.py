@@ -14,12 +14,13 @@ import logging
 import os
 import threading
 from collections.abc import Sequence
+from typing import TYPE_CHECKING
 
 import psycopg
 
 from rsrp.api._stages import CheckpointView, ReceiptView
 from rsrp.context._db import sqlite_path as _sqlite_path
-from rsrp.errors import LedgerError
+from rsrp.errors import LedgerError, RsrpError
 from rsrp.ledger import (
     Backend,
     Checkpointer,
@@ -28,12 +29,16 @@ from rsrp.ledger import (
     KeyStoreNoteSigner,
     Log,
     NotCoveredError,
+    NoteVerifier,
     StoredCheckpoint,
     StoredEntry,
     build_receipt,
     verifier_from_vkey,
 )
 from rsrp.ledger._tree import NodeId
+
+if TYPE_CHECKING:
+    from rsrp.api._keys import CheckpointKeys
 
 __all__ = ["CheckpointLeader", "LogLedger", "SerialisedBackend"]
 
@@ -97,6 +102,7 @@ class LogLedger:
         every_entries: int,
         every_ms: int,
         leader: CheckpointLeader,
+        verifiers: Sequence[NoteVerifier] = (),
     ) -> None:
         self.log = log_
         self.leader = leader
@@ -111,7 +117,9 @@ class LogLedger:
             log_,
             log_,
             [note_signer, cosigner],
-            [verifier_from_vkey(note_signer.vkey), cosigner.verifier()],
+            # The current keys, and retired ones so a checkpoint from before a rotation
+            # still opens (rsrp.api._keys.checkpoint_keys).
+            verifiers or [verifier_from_vkey(note_signer.vkey), cosigner.verifier()],
             CheckpointerPolicy(every_entries=every_entries, every_ms=every_ms),
         )
         self._stop = threading.Event()
@@ -133,15 +141,24 @@ class LogLedger:
         """Both checkpoint vkeys; offline verification requires a line from each."""
         return self._vkeys
 
+    def rekey(self, keys: CheckpointKeys) -> None:
+        """Sign with rotated checkpoint keys from now on (accepting the old ones' checkpoints)."""
+        # Verifiers first (they accept old and new keys), then signers: a checkpoint
+        # signed meanwhile, by either key set, still re-opens.
+        self.checkpointer.verifiers = keys.verifiers
+        self.checkpointer.signers = (keys.note, keys.cosigner)
+        self._vkeys = (keys.note.vkey, keys.cosigner.vkey)
+
     def _run(self) -> None:
         while not self._stop.wait(0.02):
             if not self.leader.acquire():
                 continue
             try:
                 self.checkpointer.maybe_checkpoint()
-            except LedgerError as e:
-                # Another replica stored this size first, or the DB blipped: try again
-                # next tick. An inconsistent tree raises every time and readyz reports it.
+            except RsrpError as e:
+                # Another replica stored this size first, or the DB blipped, or another
+                # replica rotated the key (until rsrp.api._keys follows): try again next
+                # tick. An inconsistent tree raises every time and readyz reports it.
                 log.warning("checkpoint not signed: %s", e)
 
     def append(self, entry: bytes) -> int:

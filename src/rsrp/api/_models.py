@@ -17,6 +17,7 @@ from pydantic import (
 )
 
 __all__ = [
+    "EXPIRY_ACTOR",
     "ApprovalIn",
     "ApprovalOut",
     "CheckpointOut",
@@ -40,6 +41,10 @@ FiniteFloat = Annotated[float, Strict(), AllowInfNan(False)]
 Scalar = StrictBool | StrictInt | FiniteFloat | Text | None
 FieldValue = Scalar | Annotated[list[Member], Field(max_length=256)]
 OutcomeName = Literal["ALLOW", "BLOCK", "WARN", "APPROVAL_REQUIRED"]
+ApprovalStatus = Literal["PENDING", "RESOLVING", "APPROVED", "REJECTED", "EXPIRED"]
+#: Who concludes an approval nobody decided in time: the service itself. The "/" keeps
+#: it outside ID_PATTERN, so no registered agent or supervisor can ever be named so.
+EXPIRY_ACTOR = "rsrp/approval-expiry"
 
 
 class _In(BaseModel):
@@ -85,6 +90,12 @@ class DecisionRecordOut(BaseModel):
     kind: Literal["request", "approval"]
     parent: str | None
     envelope: str
+    approval_status: ApprovalStatus | None = Field(
+        default=None, description="For an APPROVAL_REQUIRED request: where its approval stands"
+    )
+    resolution_id: str | None = Field(
+        default=None, description="The logged decision that concluded the approval"
+    )
 
 
 class ReceiptOut(BaseModel):
@@ -125,7 +136,13 @@ class ApprovalOut(BaseModel):
     agent_id: str
     created_at: dt.datetime
     expires_at: dt.datetime
-    status: str
+    status: ApprovalStatus
+    resolved_by: str | None = Field(
+        default=None, description=f"The supervisor, or {EXPIRY_ACTOR!r} for an expiry"
+    )
+    resolution_id: str | None = Field(
+        default=None, description="Request id of the logged concluding decision"
+    )
 
 
 class IncidentOut(BaseModel):

@@ -8,9 +8,19 @@ from dataclasses import dataclass
 from rsrp.api._approvals import Approvals
 from rsrp.api._auth import Authenticator, RateLimiter
 from rsrp.api._batcher import Batcher
+from rsrp.api._housekeeping import Housekeeping
+from rsrp.api._keys import (
+    SERVICE_KEYS,
+    Rekeyable,
+    Resignable,
+    ServiceKeys,
+    active_key,
+    log_origin,
+)
 from rsrp.api._metrics import Metrics
 from rsrp.api._oidc import OidcConfig, OidcVerifier
 from rsrp.api._pipeline import Pipeline
+from rsrp.api._ratelimit import SharedRateLimiter, WindowCounts
 from rsrp.api._settings import Settings
 from rsrp.api._stages import Stages
 from rsrp.api._store import ServiceStore
@@ -30,17 +40,52 @@ class Service:
     stages: Stages
     pipeline: Pipeline
     approvals: Approvals
+    #: The key store's admin view and rotation; None when the stages are test doubles.
+    keys: ServiceKeys | None
+    housekeeping: Housekeeping
     batcher: Batcher
     auth: Authenticator
-    limiter: RateLimiter
+    limiter: RateLimiter | SharedRateLimiter
     metrics: Metrics
     #: Names of the crypto known-answer self-tests that failed at start-up (none in production).
     selftest_failures: tuple[str, ...] = ()
 
     def close(self) -> None:
+        self.housekeeping.close()
         self.batcher.close()
         self.stages.ledger.close()
+        if isinstance(self.limiter, SharedRateLimiter):
+            self.limiter.close()
         self.db.close()
+
+
+def _service_keys(settings: Settings, stages: Stages) -> ServiceKeys | None:
+    store = stages.keystore
+    if store is None:
+        return None
+    jur = stages.policy.jurisdiction
+    infos = store.list()
+    in_use = {
+        s: k for s in SERVICE_KEYS if (k := active_key(store, s[0], s[1], jur, infos)) is not None
+    }
+    return ServiceKeys(
+        store,
+        jur,
+        log_origin(settings.ledger.origin, jur),
+        ledger=stages.ledger if isinstance(stages.ledger, Rekeyable) else None,
+        proof=stages.proof if isinstance(stages.proof, Resignable) else None,
+        in_use=in_use,
+    )
+
+
+def _limiter(settings: Settings, db: Database) -> RateLimiter | SharedRateLimiter:
+    lim = settings.limits
+    local = RateLimiter(lim.rate_per_second, lim.burst)
+    if not lim.shared:
+        return local
+    return SharedRateLimiter(
+        local, WindowCounts(db), window_s=lim.shared_window_s, sync_ms=lim.shared_sync_ms
+    )
 
 
 def build_service(settings: Settings, stages: Stages, db: Database) -> Service:
@@ -48,7 +93,7 @@ def build_service(settings: Settings, stages: Stages, db: Database) -> Service:
     if settings.context.directory is not None:
         registry.import_data(load_directory(settings.context.directory))
     events = EventLog(db)
-    store = ServiceStore(db)
+    store = ServiceStore(db, events)
     metrics = Metrics()
     pipeline = Pipeline(
         stages,
@@ -76,6 +121,9 @@ def build_service(settings: Settings, stages: Stages, db: Database) -> Service:
     if failures and settings.mode == "production":
         raise ConfigError(f"crypto self-tests failed, refusing to start: {', '.join(failures)}")
     principals = {p: [str(r) for r in rs] for p, rs in settings.auth.principals.items()}
+    approvals = Approvals(pipeline)
+    keys = _service_keys(settings, stages)
+    chores = [approvals.expire_due] + ([keys.follow] if keys is not None else [])
     return Service(
         settings=settings,
         db=db,
@@ -83,10 +131,12 @@ def build_service(settings: Settings, stages: Stages, db: Database) -> Service:
         store=store,
         stages=stages,
         pipeline=pipeline,
-        approvals=Approvals(pipeline),
+        approvals=approvals,
+        keys=keys,
+        housekeeping=Housekeeping(chores, settings.approvals.sweep_interval_s),
         batcher=Batcher(pipeline),
         auth=Authenticator(registry, principals, oidc),
-        limiter=RateLimiter(settings.limits.rate_per_second, settings.limits.burst),
+        limiter=_limiter(settings, db),
         metrics=metrics,
         selftest_failures=failures,
     )

@@ -3,7 +3,7 @@
 Nested keys use ``__`` in the environment (``RSRP_SERVER__PORT=9443``). In
 production mode the settings refuse development defaults: the default key
 passphrase, the development CA, a missing client CA, the software key store
-unless explicitly allowed.
+unless explicitly allowed, and an unsigned policy bundle (no ``policy.keyring``).
 """
 
 from __future__ import annotations
@@ -46,6 +46,14 @@ class DatabaseSettings(_Section):
 
 class PolicySettings(_Section):
     bundle: Path = Path("examples/bank-registry/policy.rsrp")
+    #: Exported public keys (``rsrp keys export``) the bundle's signature must verify
+    #: against. When set, the service refuses to start on an unsigned or altered bundle.
+    keyring: Path | None = None
+    #: The detached signature (``rsrp policy sign``); default ``<bundle>.sig``.
+    signature: Path | None = None
+
+    def signature_path(self) -> Path:
+        return self.signature or self.bundle.with_name(self.bundle.name + ".sig")
 
 
 class ContextSettings(_Section):
@@ -96,10 +104,17 @@ class LimitSettings(_Section):
     max_body_bytes: int = Field(default=64 * 1024, ge=256, le=16 * 1024 * 1024)
     rate_per_second: float = Field(default=200.0, gt=0)
     burst: int = Field(default=400, ge=1)
+    #: Also enforce ``burst + rate_per_second * shared_window_s`` per identity per window
+    #: over every replica sharing the database (rsrp.api._ratelimit).
+    shared: bool = True
+    shared_window_s: float = Field(default=10.0, ge=1, le=3600)
+    shared_sync_ms: int = Field(default=100, ge=10, le=10_000)
 
 
 class ApprovalSettings(_Section):
     timeout_s: int = Field(default=1800, ge=1)
+    #: How often each replica concludes due approvals as logged APPROVAL_EXPIRED decisions.
+    sweep_interval_s: float = Field(default=5.0, gt=0, le=3600)
 
 
 class Settings(BaseSettings):
@@ -145,6 +160,11 @@ class Settings(BaseSettings):
             problems.append("server.tls_cert and server.client_ca are required")
         elif _is_dev_ca(self.server.client_ca):
             problems.append("server.client_ca is the development CA")
+        if self.policy.keyring is None:
+            problems.append(
+                "policy.keyring is required: production serves only signed bundles "
+                "(rsrp policy sign)"
+            )
         if problems:
             raise ConfigError("refusing to start in production: " + "; ".join(problems))
 

@@ -8,6 +8,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Protocol
 
+from rsrp.keys import KeyStore
 from rsrp.policy.decision import Decision
 
 __all__ = [
@@ -93,3 +94,5 @@ class Stages:
     policy: PolicyStage
     proof: ProofStage
     ledger: LedgerStage
+    #: The key store the real stages sign with (rsrp.api._keys); None for test doubles.
+    keystore: KeyStore | None = None

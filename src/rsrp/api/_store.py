@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass
 
-from rsrp.context import Database
+from rsrp.context import Database, EventLog
 from rsrp.context._db import Tx
 
 __all__ = ["ApprovalRow", "DecisionRow", "IncidentRow", "ServiceStore"]
@@ -39,6 +39,14 @@ def _schema(dialect: str) -> tuple[str, ...]:
         " request_id TEXT NOT NULL, principal TEXT NOT NULL, stage TEXT NOT NULL,"
         " code TEXT NOT NULL, detail TEXT NOT NULL)",
     )
+
+
+_CLAIM = {
+    False: "UPDATE svc_approvals SET status = 'RESOLVING', resolved_by = ?"
+    " WHERE decision_id = ? AND status = 'PENDING' AND expires_at > ? RETURNING decision_id",
+    True: "UPDATE svc_approvals SET status = 'RESOLVING', resolved_by = ?"
+    " WHERE decision_id = ? AND status = 'PENDING' AND expires_at <= ? RETURNING decision_id",
+}
 
 
 @dataclass(frozen=True, slots=True)
@@ -78,8 +86,10 @@ class IncidentRow:
 
 
 class ServiceStore:
-    def __init__(self, db: Database) -> None:
+    def __init__(self, db: Database, events: EventLog) -> None:
         self.db = db
+        #: decision_events belongs to rsrp.context: its rows change only through it.
+        self.events = events
         with db.transaction(write=True) as tx:
             for stmt in _schema(db.dialect):
                 tx.execute(stmt)
@@ -120,9 +130,10 @@ class ServiceStore:
             for r, expires, _ in rows
             if expires is not None
         ]
-        # decision_events belongs to rsrp.context; same database, same commit.
-        events = [(e[1], e[2], e[0]) for _, _, e in rows if e is not None]
-        with self.db.transaction(write=True) as tx:
+        # decision_events belongs to rsrp.context: same database, same commit.
+        events = [e for _, _, e in rows if e is not None]
+
+        def insert(tx: Tx) -> None:
             tx.executemany(
                 "INSERT INTO svc_decisions (request_id, ledger_index, agent_id, mission_id,"
                 " outcome, code, message, at, kind, parent) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
@@ -133,9 +144,8 @@ class ServiceStore:
                 " status) VALUES (?, ?, ?, ?, 'PENDING')",
                 approvals,
             )
-            tx.executemany(
-                "UPDATE decision_events SET outcome = ?, result_count = ? WHERE id = ?", events
-            )
+
+        self.events.complete_many(events, also=insert)
 
     def decision(self, request_id: str) -> DecisionRow | None:
         with self.db.transaction() as tx:
@@ -155,18 +165,15 @@ class ServiceStore:
         with self.db.transaction() as tx:
             return int(tx.execute("SELECT COUNT(*) FROM svc_decisions")[0][0])
 
-    def expire_approvals(self, now: dt.datetime) -> int:
-        with self.db.transaction(write=True) as tx:
-            n = tx.execute(
-                "SELECT COUNT(*) FROM svc_approvals WHERE status = 'PENDING' AND expires_at <= ?",
-                (_us(now),),
+    def due_approvals(self, now: dt.datetime, limit: int = 100) -> list[str]:
+        """Ids of PENDING approvals whose deadline has passed (not yet logged as expired)."""
+        with self.db.transaction() as tx:
+            rows = tx.execute(
+                "SELECT decision_id FROM svc_approvals WHERE status = 'PENDING'"
+                " AND expires_at <= ? ORDER BY expires_at LIMIT ?",
+                (_us(now), limit),
             )
-            tx.execute(
-                "UPDATE svc_approvals SET status = 'EXPIRED'"
-                " WHERE status = 'PENDING' AND expires_at <= ?",
-                (_us(now),),
-            )
-        return int(n[0][0])
+        return [r[0] for r in rows]
 
     def approvals(self, status: str | None, limit: int) -> list[ApprovalRow]:
         sql = (
@@ -193,21 +200,28 @@ class ServiceStore:
         r = rows[0]
         return ApprovalRow(r[0], r[1], _dt(r[2]), _dt(r[3]), r[4], r[5], r[6])
 
-    def claim_approval(self, decision_id: str, supervisor: str, now: dt.datetime) -> bool:
-        """PENDING → RESOLVING for one supervisor; False if not pending or expired."""
+    def claim_approval(
+        self, decision_id: str, actor: str, now: dt.datetime, *, expired: bool = False
+    ) -> bool:
+        """PENDING → RESOLVING for one actor, atomically; False if another claimed it first.
+
+        ``expired=False`` (a supervisor) claims only before the deadline, ``expired=True``
+        (the expiry) only after it: the two can never both win. One conditional UPDATE
+        with RETURNING, so two replicas on PostgreSQL (READ COMMITTED re-checks the
+        WHERE clause after the row lock) or SQLite cannot both claim the row.
+        """
         with self.db.transaction(write=True) as tx:
-            rows = tx.execute(
-                "SELECT status, expires_at FROM svc_approvals WHERE decision_id = ?",
-                (decision_id,),
-            )
-            if not rows or rows[0][0] != "PENDING" or int(rows[0][1]) <= _us(now):
-                return False
+            rows = tx.execute(_CLAIM[expired], (actor, decision_id, _us(now)))
+        return bool(rows)
+
+    def release_approval(self, decision_id: str, actor: str) -> None:
+        """RESOLVING → PENDING after a conclusion that was not logged."""
+        with self.db.transaction(write=True) as tx:
             tx.execute(
-                "UPDATE svc_approvals SET status = 'RESOLVING', resolved_by = ?"
-                " WHERE decision_id = ? AND status = 'PENDING'",
-                (supervisor, decision_id),
+                "UPDATE svc_approvals SET status = 'PENDING', resolved_by = NULL"
+                " WHERE decision_id = ? AND status = 'RESOLVING' AND resolved_by = ?",
+                (decision_id, actor),
             )
-        return True
 
     def finish_approval(
         self, decision_id: str, status: str, resolution: DecisionRow, reason: str

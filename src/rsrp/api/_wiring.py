@@ -6,26 +6,32 @@ import datetime as dt
 from collections.abc import Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 
+from rsrp.api._keys import (
+    CHECKPOINT_PQ_ALGORITHM,
+    SERVICE_KEYS,
+    active_key,
+    checkpoint_keys,
+    log_origin,
+)
 from rsrp.api._ledger_stage import CheckpointLeader, LogLedger, SerialisedBackend
-from rsrp.api._settings import Settings
+from rsrp.api._settings import PolicySettings, Settings
 from rsrp.api._stages import Stages
 from rsrp.context import Database
 from rsrp.errors import ConfigError, RsrpError
-from rsrp.keys import KeyState, Purpose, open_store
+from rsrp.keys import Keyring, KeyStore, open_store
 from rsrp.keys.signer import Signer
-from rsrp.ledger import KeyStoreCosigner, KeyStoreNoteSigner, Log, open_backend
-from rsrp.policy import Engine
+from rsrp.ledger import Log, open_backend
+from rsrp.policy import BundleSignature, Engine, verify_bundle
 from rsrp.policy.decision import Decision
 from rsrp.proof import sign_decision
-
-#: The composite signature V2 envelopes use (rsrp.keys.signer naming).
-COMPOSITE_ALGORITHM = "mldsa65-ecdsa-p384-sha512"
 
 __all__ = [
     "CHECKPOINT_PQ_ALGORITHM",
     "EnginePolicy",
     "EnvelopeProof",
     "build_stages",
+    "load_policy",
+    "open_key_store",
     "open_keys",
 ]
 
@@ -76,37 +82,22 @@ class EnvelopeProof:
         self.signer.sign(b"rsrp-readiness-probe", jurisdiction=self.signer.jurisdiction)
 
 
-def _active(store: object, purpose: Purpose, algorithm: str, jurisdiction: str) -> str | None:
-    for info in store.list():  # type: ignore[attr-defined]
-        if (
-            info.purpose is purpose
-            and info.algorithm == algorithm
-            and info.jurisdiction == jurisdiction
-            and info.state is KeyState.ACTIVE
-        ):
-            return str(info.key_id)
-    return None
+def open_key_store(settings: Settings) -> KeyStore:
+    secret = settings.keys.passphrase.get_secret_value().encode("utf-8")
+    return open_store(settings.keys.store, passphrase=lambda: secret)
 
 
-#: The log's post-quantum checkpoint key: its tlog-cosignature type 0x06 line.
-CHECKPOINT_PQ_ALGORITHM = "ml-dsa-44"
-
-
-def open_keys(settings: Settings, jurisdiction: str) -> tuple[Signer, Signer, Signer]:
-    """(decision, Ed25519 checkpoint, ML-DSA-44 checkpoint) signers.
+def open_keys(
+    settings: Settings, jurisdiction: str, store: KeyStore | None = None
+) -> tuple[Signer, Signer, Signer]:
+    """(decision, Ed25519 checkpoint, ML-DSA-44 checkpoint) signers (:data:`SERVICE_KEYS`).
 
     Created on first use in development only; production needs them in the store.
     """
-    secret = settings.keys.passphrase.get_secret_value().encode("utf-8")
-    store = open_store(settings.keys.store, passphrase=lambda: secret)
-    wanted = (
-        (Purpose.DECISION_SIGNING, COMPOSITE_ALGORITHM),
-        (Purpose.CHECKPOINT_SIGNING, "ed25519"),
-        (Purpose.CHECKPOINT_SIGNING, CHECKPOINT_PQ_ALGORITHM),
-    )
+    store = store or open_key_store(settings)
     signers: list[Signer] = []
-    for purpose, algorithm in wanted:
-        key_id = _active(store, purpose, algorithm, jurisdiction)
+    for purpose, algorithm in SERVICE_KEYS:
+        key_id = active_key(store, purpose, algorithm, jurisdiction)
         if key_id is None:
             if settings.mode == "production":
                 raise ConfigError(f"no active {algorithm} {purpose.value} key for {jurisdiction}")
@@ -115,27 +106,54 @@ def open_keys(settings: Settings, jurisdiction: str) -> tuple[Signer, Signer, Si
     return signers[0], signers[1], signers[2]
 
 
+def load_policy(settings: PolicySettings) -> Engine:
+    """Compile the bundle; with ``policy.keyring`` set, refuse it unless its detached
+    signature verifies (docs/policy-language.md, Signed bundles)."""
+    engine = Engine.load(settings.bundle)
+    if settings.keyring is None:
+        if settings.signature is not None:
+            raise ConfigError(
+                "policy.signature is set but policy.keyring is not: nothing to verify it with"
+            )
+        return engine
+    path = settings.signature_path()
+    try:
+        data = path.read_bytes()
+    except OSError as e:
+        raise ConfigError(
+            f"policy.keyring is set but the bundle signature {path} cannot be read: "
+            f"{e.strerror or e} (sign the bundle with rsrp policy sign)"
+        ) from e
+    verify_bundle(engine, BundleSignature.from_bytes(data), Keyring.load(settings.keyring))
+    return engine
+
+
 def build_stages(settings: Settings, db: Database) -> Stages:
     """The real stages; the ledger shares ``db``'s SQLite write lock (see SerialisedBackend)."""
     try:
-        engine = Engine.load(settings.policy.bundle)
-        policy = EnginePolicy(engine)
-        decision_signer, checkpoint_signer, pq_signer = open_keys(settings, policy.jurisdiction)
-        origin = settings.ledger.origin or f"rsrp.local/{policy.jurisdiction}"
+        policy = EnginePolicy(load_policy(settings.policy))
+        store = open_key_store(settings)
+        decision_signer, checkpoint_signer, pq_signer = open_keys(
+            settings, policy.jurisdiction, store
+        )
+        origin = log_origin(settings.ledger.origin, policy.jurisdiction)
         backend = open_backend(settings.database.url)
         if db.dialect == "sqlite":
             backend = SerialisedBackend(backend, db.write_lock)
+        keys = checkpoint_keys(store, origin, checkpoint_signer, pq_signer)
         ledger = LogLedger(
             Log(backend),
             origin,
-            KeyStoreNoteSigner(origin, checkpoint_signer),
-            KeyStoreCosigner(origin, pq_signer),
+            keys.note,
+            keys.cosigner,
             every_entries=settings.ledger.checkpoint_every,
             every_ms=settings.ledger.checkpoint_interval_ms,
             leader=CheckpointLeader(settings.database.url),
+            verifiers=keys.verifiers,
         )
     except RsrpError:
         raise
     except OSError as e:
         raise ConfigError(f"cannot start the service: {e}") from e
-    return Stages(policy, EnvelopeProof(decision_signer, settings.keys.signing_mode), ledger)
+    proof = EnvelopeProof(decision_signer, settings.keys.signing_mode)
+    return Stages(policy, proof, ledger, keystore=store)

@@ -1,4 +1,4 @@
-"""``rsrp policy``: check, decide and test policy bundles (docs/policy-language.md)."""
+"""``rsrp policy``: check, decide, test, sign and verify bundles (docs/policy-language.md)."""
 
 from __future__ import annotations
 
@@ -16,14 +16,25 @@ from rich.table import Table
 from rsrp.canonical import canonical_hash
 from rsrp.cli._errors import err_console, exit_on_rsrp_error
 from rsrp.errors import ConfigError, PolicyError
-from rsrp.keys import open_signer, open_store
-from rsrp.policy import Decision, Engine, PolicySyntaxError, check, parse
+from rsrp.keys import Keyring, Purpose, open_signer, open_store
+from rsrp.keys._atomic import atomic_write
+from rsrp.keys._store import StoreSigner
+from rsrp.policy import (
+    BundleSignature,
+    Decision,
+    Engine,
+    PolicySyntaxError,
+    check,
+    parse,
+    sign_bundle,
+    verify_bundle,
+)
 from rsrp.policy._cases import decision_json, load_cases, parse_inputs, request_time, run_case
 from rsrp.policy._values import parse_rfc3339
 
 __all__ = ["app", "print_decisions"]
 
-app = typer.Typer(help="Check, decide and test policy bundles.", no_args_is_help=True)
+app = typer.Typer(help="Check, decide, test, sign and verify policy bundles.", no_args_is_help=True)
 console = Console(highlight=False, soft_wrap=True)
 _STYLE = {"ALLOW": "green", "WARN": "yellow", "APPROVAL_REQUIRED": "magenta", "BLOCK": "red"}
 
@@ -188,7 +199,7 @@ def _sign(
     # Imported here: only --sign pays for loading the proof stage.
     from rsrp.proof import write_envelopes
 
-    signer = open_store(key).signer(key_id) if key_id is not None else open_signer(key)
+    signer = _open_signer(key, key_id)
     no_context = canonical_hash({})  # offline: no context snapshot was taken
     items = [
         (d, request_id or uuid.uuid4().hex, no_context)
@@ -221,3 +232,83 @@ def test_cmd(
     console.print(f"{len(results) - failed} passed, {failed} failed, {len(results)} cases")
     if failed:
         raise typer.Exit(1)
+
+
+def _open_signer(key: str, key_id: str | None) -> StoreSigner:
+    return open_store(key).signer(key_id) if key_id is not None else open_signer(key)
+
+
+def _signer_for_policy(key: str, key_id: str | None) -> StoreSigner:
+    signer = _open_signer(key, key_id)
+    info = signer.store.info(signer.key_id)
+    if info.purpose != Purpose.POLICY_SIGNING:
+        raise ConfigError(
+            f"key {info.key_id} is a {info.purpose.value} key; sign bundles with a "
+            "policy-signing key (rsrp keys generate --purpose policy-signing)"
+        )
+    return signer
+
+
+def _default_signature(file: Path) -> Path:
+    return file.with_name(file.name + ".sig")
+
+
+@app.command("sign")
+def sign_cmd(
+    file: FileArg,
+    key: Annotated[
+        str,
+        typer.Option(
+            help="Key store URI of a policy-signing key (file:/dir?key-id=K or pkcs11:...;"
+            "object=K), or the store with --key-id. Secrets come from "
+            "RSRP_KEYSTORE_PASSPHRASE or RSRP_PKCS11_PIN."
+        ),
+    ],
+    key_id: Annotated[str | None, typer.Option(help="Signing key id in the store.")] = None,
+    out: Annotated[
+        Path | None, typer.Option(help="Signature file. Default: BUNDLE.sig next to it.")
+    ] = None,
+    force: Annotated[bool, typer.Option(help="Replace an existing signature file.")] = False,
+) -> None:
+    """Check and compile a bundle, then sign its identity and policy_hash (detached)."""
+    with exit_on_rsrp_error():
+        engine = Engine.load(file)
+        target = out or _default_signature(file)
+        if target.exists() and not force:
+            raise ConfigError(f"{target} exists; pass --force to replace it")
+        signature = sign_bundle(engine, _signer_for_policy(key, key_id))
+        atomic_write(target, signature.to_json().encode())
+    b = engine.bundle
+    console.print(
+        f"signed {b.id} {b.version} ({b.jurisdiction}) policy_hash "
+        f"{engine.policy_hash.hex()} with {signature.key_id} -> {target}",
+        markup=False,
+    )
+
+
+@app.command("verify")
+def verify_cmd(
+    file: FileArg,
+    keyring: Annotated[
+        Path, typer.Option(help="Directory of exported public keys (rsrp keys export).")
+    ],
+    signature: Annotated[
+        Path | None, typer.Option(help="Signature file. Default: BUNDLE.sig next to it.")
+    ] = None,
+) -> None:
+    """Verify a bundle's detached signature; exit 0 only if it verifies."""
+    with exit_on_rsrp_error():
+        engine = Engine.load(file)
+        path = signature or _default_signature(file)
+        try:
+            data = path.read_bytes()
+        except OSError as e:
+            raise ConfigError(f"cannot read bundle signature {path}: {e.strerror or e}") from e
+        parsed = BundleSignature.from_bytes(data)
+        verify_bundle(engine, parsed, Keyring.load(keyring))
+    b = engine.bundle
+    console.print(
+        f"OK {b.id} {b.version} ({b.jurisdiction}) signed by {parsed.key_id} "
+        f"({parsed.algorithm}) at {parsed.signed_at.isoformat()}",
+        markup=False,
+    )

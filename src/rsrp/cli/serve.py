@@ -24,9 +24,12 @@ from rsrp.api import (
     create_app,
     load_settings,
 )
+from rsrp.api._keys import COMPOSITE_ALGORITHM
 from rsrp.api.devpki import ensure_dev_pki
 from rsrp.cli._errors import err_console, exit_on_rsrp_error
 from rsrp.errors import ConfigError
+from rsrp.keys import Purpose, export_public, open_store
+from rsrp.policy import Engine, sign_bundle
 
 __all__ = ["DEMO_PRINCIPALS", "run_main_job", "serve", "serve_app"]
 
@@ -45,6 +48,8 @@ EXAMPLE_REQUEST: dict[str, object] = {
     "expected_duration_ms": 200,
 }
 EXAMPLE = Path("examples/bank-registry")
+DEV_BUNDLE_SIGNATURE = "bank-registry.rsrp.sig"
+DEV_POLICY_KEYRING = "policy-keyring"
 
 
 def serve_app(app: FastAPI, settings: Settings) -> None:
@@ -98,6 +103,8 @@ url = "sqlite:{var / "rsrp.db"}"
 
 [policy]
 bundle = "{EXAMPLE / "policy.rsrp"}"
+signature = "{var / DEV_BUNDLE_SIGNATURE}"
+keyring = "{var / DEV_POLICY_KEYRING}"
 
 [context]
 directory = "{EXAMPLE / "context"}"
@@ -116,6 +123,19 @@ admin = ["admin"]
 """
 
 
+def _sign_dev_bundle(var: Path) -> None:
+    """Approve the example bundle with a development policy-signing key, so the main
+    job runs the same signed-bundle check a production deployment must."""
+    secret = DEV_PASSPHRASE.encode()
+    store = open_store(
+        f"file:{(var / 'keys').resolve()}?jurisdiction=FR", passphrase=lambda: secret
+    )
+    key = store.generate(COMPOSITE_ALGORITHM, Purpose.POLICY_SIGNING, test=True)
+    signature = sign_bundle(Engine.load(EXAMPLE / "policy.rsrp"), store.signer(key.key_id))
+    (var / DEV_BUNDLE_SIGNATURE).write_text(signature.to_json(), encoding="utf-8")
+    export_public(store, key.key_id, var / DEV_POLICY_KEYRING)
+
+
 def curl_example(var: Path, port: int) -> str:
     pki = var / "pki"
     body = json.dumps({"request": EXAMPLE_REQUEST, "account": "FR7630006000011234567890189"})
@@ -127,11 +147,13 @@ def curl_example(var: Path, port: int) -> str:
 
 
 def run_main_job(var: Path = VAR) -> None:
-    """First run: create ./var (config, SQLite DB, software keys, dev PKI); then serve on :8443."""
+    """First run: create ./var (config, SQLite DB, software keys, dev PKI, the example
+    bundle's signature); then serve on :8443."""
     with exit_on_rsrp_error():
         ensure_dev_pki(var / "pki", clients=DEMO_PRINCIPALS)
         config = var / "rsrp.toml"
         if not config.exists():
+            _sign_dev_bundle(var)
             config.write_text(_dev_config(var), encoding="utf-8")
         settings = load_settings(config)
         app = create_app(settings)

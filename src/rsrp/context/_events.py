@@ -6,6 +6,17 @@ or processes, SQLite or PostgreSQL) each see every request reserved before them:
 a burst cannot slip under a quota. The row is completed with the outcome once the
 decision is in the ledger; a request that crashed half-way still counts as a
 request (fail closed) but never as an account touched.
+
+On SQLite (one writer at a time, across processes) the counts come from an
+in-memory mirror of the table (rsrp.context._window), loaded from the database
+at start-up and changed only inside this EventLog's own write transactions,
+under one lock (a failed one drops it: it never counts an uncommitted row).
+A one-row sequence (``decision_events_seq``) is bumped by triggers on every row
+written to the table, by anyone (another process, a manual fix in the sqlite3
+shell): a process that finds it moved by someone else between two of its own
+transactions counts in SQL from then on. A dropped mirror is reloaded from the
+database by the next transaction. On PostgreSQL (several replicas writing at
+once) the counts are always SQL queries under a per-agent lock.
 """
 
 from __future__ import annotations
@@ -13,17 +24,21 @@ from __future__ import annotations
 import dataclasses
 import datetime as dt
 import hashlib
+import logging
+import threading
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 
 from rsrp.context._db import Database, Tx
 from rsrp.context._model import Counters
+from rsrp.context._window import DAY_US, GRANTED, HOUR_US, Windows
 
 __all__ = ["EventLog", "Reservation"]
 
-_HOUR_US = 3_600_000_000
-_DAY_US = 24 * _HOUR_US
-#: Outcomes that let data through (V1 codes ALLOW=1, WARN=3) count as accounts touched.
-_GRANTED = (1, 3)
+log = logging.getLogger("rsrp.context")
+
+_HOUR_US, _DAY_US, _GRANTED = HOUR_US, DAY_US, GRANTED
 
 _SCHEMA = {
     "sqlite": (
@@ -37,6 +52,18 @@ _SCHEMA = {
         " outcome SMALLINT, account TEXT, result_count INTEGER NOT NULL DEFAULT 0)",
     ),
 }
+_SEQ = (
+    "CREATE TABLE IF NOT EXISTS decision_events_seq"
+    " (k INTEGER PRIMARY KEY CHECK (k = 1), seq BIGINT NOT NULL)",
+    "INSERT INTO decision_events_seq (k, seq) VALUES (1, 0) ON CONFLICT (k) DO NOTHING",
+    *(
+        f"CREATE TRIGGER IF NOT EXISTS decision_events_seq_{op.lower()} AFTER {op}"  # noqa: S608 - fixed names
+        " ON decision_events BEGIN"
+        " UPDATE decision_events_seq SET seq = seq + 1 WHERE k = 1; END"
+        for op in ("INSERT", "UPDATE", "DELETE")
+    ),
+)
+_READ_SEQ = "SELECT seq FROM decision_events_seq WHERE k = 1"
 _INDEXES = (
     "CREATE INDEX IF NOT EXISTS decision_events_agent_at ON decision_events (agent_id, at)",
     "CREATE INDEX IF NOT EXISTS decision_events_agent_id ON decision_events (agent_id, id)",
@@ -63,11 +90,79 @@ class Reservation:
 class EventLog:
     """The ``decision_events`` table: reserve → counters, then complete."""
 
-    def __init__(self, db: Database) -> None:
+    def __init__(self, db: Database, *, mirror: bool = True) -> None:
+        """``mirror=False`` always counts in SQL (the mirror is SQLite-only anyway)."""
         self.db = db
+        self._lock = threading.Lock()
+        self._windows: Windows | None = None
+        #: The sequence value after this EventLog's last write (None: mirror to reload).
+        self._seq: int | None = None
+        #: SQLite: triggers make every row written bump decision_events_seq, so that a
+        #: mirroring process sees any other writer.
+        self._sequenced = db.dialect == "sqlite"
+        self._mirrored = mirror and self._sequenced
         with db.transaction(write=True) as tx:
-            for stmt in (*_SCHEMA[db.dialect], *_INDEXES):
+            for stmt in (*_SCHEMA[db.dialect], *_INDEXES, *(_SEQ if self._sequenced else ())):
                 tx.execute(stmt)
+
+    @property
+    def mirrored(self) -> bool:
+        """True while counts come from the in-memory mirror (SQLite, sole writer)."""
+        return self._mirrored
+
+    @contextmanager
+    def _writing(self) -> Iterator[tuple[Tx, Windows | None]]:
+        """A write transaction on decision_events, with the mirror if it is current.
+
+        The mirror is changed inside the block, under the lock; if the block or the
+        commit fails it is dropped (reloaded from the committed rows next time), so no
+        count ever includes a row that is not in the database.
+        """
+        if not self._sequenced:
+            with self.db.transaction(write=True) as tx:
+                yield tx, None
+            return
+        with self._lock:
+            try:
+                with self.db.transaction(write=True) as tx:
+                    seq = int(tx.execute(_READ_SEQ)[0][0])
+                    if self._mirrored and self._seq is not None and seq != self._seq:
+                        log.warning(
+                            "decision_events has another writer: counting in SQL from now on"
+                        )
+                        self._mirrored = False
+                        self._windows = None
+                    elif self._mirrored and (self._windows is None or self._seq is None):
+                        self._windows = self._load(tx)
+                    yield tx, self._windows if self._mirrored else None
+                    seq = int(tx.execute(_READ_SEQ)[0][0])  # our own rows' bumps
+                self._seq = seq
+            except BaseException:
+                self._windows, self._seq = None, None
+                raise
+
+    @staticmethod
+    def _load(tx: Tx) -> Windows:
+        windows = Windows()
+        newest = tx.execute("SELECT MAX(at) FROM decision_events")[0][0]
+        if newest is None:
+            return windows
+        rows = tx.execute(
+            "SELECT id, agent_id, at, outcome, account, result_count FROM decision_events"
+            " WHERE at > ? ORDER BY id",
+            (int(newest) - _DAY_US - _HOUR_US,),
+        )
+        windows.high_water = int(newest)
+        for event_id, agent_id, at, outcome, account, result_count in rows:
+            windows.add(
+                int(event_id),
+                agent_id,
+                int(at),
+                account,
+                None if outcome is None else int(outcome),
+                int(result_count),
+            )
+        return windows
 
     def _insert(self, tx: Tx, agent_id: str, at_us: int, account: str | None) -> int:
         if tx.dialect == "postgresql":
@@ -109,66 +204,111 @@ class EventLog:
 
     def reserve(self, agent_id: str, at: dt.datetime, account: str | None) -> Reservation:
         """Record that ``agent_id`` asked at ``at``; return the counts before this request."""
-        at_us = _micros(at)
-        with self.db.transaction(write=True) as tx:
-            event_id = self._insert(tx, agent_id, at_us, account_digest(account))
-            counters = self._count(tx, agent_id, event_id, at_us)
-        return Reservation(event_id, counters)
+        return self.reserve_many([(agent_id, at, account)])[0]
 
     def reserve_many(self, items: list[tuple[str, dt.datetime, str | None]]) -> list[Reservation]:
         """:meth:`reserve` for a batch in one transaction (each sees the ones before it).
 
-        Counts are read once per (agent, time) and advanced in memory for that agent's
-        later requests in the batch: those are reserved but not yet decided, so they
-        add one request each to both windows and nothing else, exactly as one by one.
+        In SQL, counts are read once per (agent, time) and advanced in memory for that
+        agent's later requests in the batch: those are reserved but not yet decided, so
+        they add one request each to both windows and nothing else, exactly as one by one.
         """
+        with self._writing() as (tx, windows):
+            if windows is not None:
+                return self._reserve_mirrored(tx, windows, items)
+            return self._reserve_sql(tx, items)
+
+    def _reserve_sql(
+        self, tx: Tx, items: list[tuple[str, dt.datetime, str | None]]
+    ) -> list[Reservation]:
         out: list[Reservation] = []
-        base: dict[tuple[str, int], tuple[Counters, int]] = {}
-        with self.db.transaction(write=True) as tx:
-            if tx.dialect == "postgresql":
-                # Every agent's lock up front, in one global order: two replicas with
-                # overlapping batches never wait on each other in a cycle (deadlock).
-                for agent_id in sorted({agent for agent, _, _ in items}):
-                    tx.execute("SELECT pg_advisory_xact_lock(hashtext(?))", (agent_id,))
-            for agent_id, at, account in items:
-                at_us = _micros(at)
-                event_id = self._insert(tx, agent_id, at_us, account_digest(account))
-                key = (agent_id, at_us)
-                if key not in base:
-                    counters = self._count(tx, agent_id, event_id, at_us)
-                    base[key] = (counters, 1)
-                else:
-                    first, seen = base[key]
-                    counters = dataclasses.replace(
-                        first,
-                        requests_1h=first.requests_1h + seen,
-                        requests_24h=first.requests_24h + seen,
-                    )
-                    base[key] = (first, seen + 1)
-                out.append(Reservation(event_id, counters))
+        # agent → (time, counts of its first request at that time, requests since)
+        base: dict[str, tuple[int, Counters, int]] = {}
+        if tx.dialect == "postgresql":
+            # Every agent's lock up front, in one global order: two replicas with
+            # overlapping batches never wait on each other in a cycle (deadlock).
+            for agent_id in sorted({agent for agent, _, _ in items}):
+                tx.execute("SELECT pg_advisory_xact_lock(hashtext(?))", (agent_id,))
+        for agent_id, at, account in items:
+            at_us = _micros(at)
+            event_id = self._insert(tx, agent_id, at_us, account_digest(account))
+            prev = base.get(agent_id)
+            if prev is None or prev[0] != at_us:
+                # Counted afresh when the agent's previous request in the batch was at
+                # another time (the windows move): SQL sees every row inserted so far.
+                counters = self._count(tx, agent_id, event_id, at_us)
+                base[agent_id] = (at_us, counters, 1)
+            else:
+                _, first, seen = prev
+                counters = dataclasses.replace(
+                    first,
+                    requests_1h=first.requests_1h + seen,
+                    requests_24h=first.requests_24h + seen,
+                )
+                base[agent_id] = (at_us, first, seen + 1)
+            out.append(Reservation(event_id, counters))
         return out
 
-    def complete_many(self, rows: list[tuple[int, int, int]]) -> None:
-        """(event id, outcome, result count) for a batch, in one transaction."""
-        with self.db.transaction(write=True) as tx:
-            for event_id, outcome, result_count in rows:
-                tx.execute(
-                    "UPDATE decision_events SET outcome = ?, result_count = ? WHERE id = ?",
-                    (outcome, result_count, event_id),
-                )
+    def _reserve_mirrored(
+        self, tx: Tx, windows: Windows, items: list[tuple[str, dt.datetime, str | None]]
+    ) -> list[Reservation]:
+        # Sole writer, inside the write transaction: the next ids are ours to take.
+        # AUTOINCREMENT never reuses an id, so start past both the table and its sequence.
+        top = tx.execute(
+            "SELECT MAX(n) FROM (SELECT MAX(id) AS n FROM decision_events UNION ALL"
+            " SELECT seq FROM sqlite_sequence WHERE name = 'decision_events')"
+        )[0][0]
+        first = int(top or 0) + 1
+        rows = [
+            (first + k, agent_id, _micros(at), account_digest(account))
+            for k, (agent_id, at, account) in enumerate(items)
+        ]
+        tx.executemany(
+            "INSERT INTO decision_events (id, agent_id, at, account) VALUES (?, ?, ?, ?)", rows
+        )
+        out: list[Reservation] = []
+        for event_id, agent_id, at_us, digest in rows:
+            if windows.covers(at_us):
+                counters = windows.counters(agent_id, at_us)
+            else:  # the clock stepped back over an hour: the rows it needs are in SQL only
+                counters = self._count(tx, agent_id, event_id, at_us)
+            windows.add(event_id, agent_id, at_us, digest)
+            out.append(Reservation(event_id, counters))
+        return out
+
+    def complete_many(
+        self, rows: list[tuple[int, int, int]], *, also: Callable[[Tx], None] | None = None
+    ) -> None:
+        """(event id, outcome, result count) for a batch, in one transaction.
+
+        ``also`` runs in the same transaction first (the service records its decisions
+        there, so counters and decision rows commit together).
+        """
+        with self._writing() as (tx, windows):
+            if also is not None:
+                also(tx)
+            tx.executemany(
+                "UPDATE decision_events SET outcome = ?, result_count = ? WHERE id = ?",
+                [(outcome, result_count, event_id) for event_id, outcome, result_count in rows],
+            )
+            if windows is not None:
+                for event_id, outcome, result_count in rows:
+                    if not windows.complete(event_id, outcome, result_count):
+                        # Not a row this mirror holds as pending (completed twice, or
+                        # reserved before the mirror loaded): reload from the database.
+                        self._windows = None
 
     def complete(self, event_id: int, outcome: int, result_count: int) -> None:
-        with self.db.transaction(write=True) as tx:
-            tx.execute(
-                "UPDATE decision_events SET outcome = ?, result_count = ? WHERE id = ?",
-                (outcome, result_count, event_id),
-            )
+        self.complete_many([(event_id, outcome, result_count)])
 
     def prune(self, before: dt.datetime) -> int:
         """Delete events older than ``before`` (they no longer fall in any window)."""
-        with self.db.transaction(write=True) as tx:
+        with self._writing() as (tx, _):
             rows = tx.execute(
                 "SELECT COUNT(*) FROM decision_events WHERE at < ?", (_micros(before),)
             )
             tx.execute("DELETE FROM decision_events WHERE at < ?", (_micros(before),))
+            # A mirror may still count rows the prune deleted (when ``before`` is
+            # recent): reload it rather than reason about which.
+            self._windows = None
         return int(rows[0][0])

@@ -41,13 +41,35 @@ class MissionStatus(enum.StrEnum):
     CLOSED = "CLOSED"
 
 
+@functools.lru_cache(maxsize=4096)
 def rfc3339(ts: dt.datetime) -> str:
-    """RFC 3339 in UTC with a ``Z``, as the policy input's timestamps."""
+    """RFC 3339 in UTC with a ``Z``, as the policy input's timestamps.
+
+    Cached: the same mission bounds and decision times are formatted for every
+    request of a batch (a pure function of an immutable value).
+    """
     return ts.astimezone(dt.UTC).isoformat().replace("+00:00", "Z")
 
 
 #: Canonical map header for the four snapshot keys (docs/canonical-hashing.md §2).
 _MAP4 = struct.pack(">BI", 0x0A, 4)
+_EPOCH = dt.datetime(1970, 1, 1, tzinfo=dt.UTC)
+#: The snapshot's keys in canonical (bytewise) order, each u32-length-prefixed.
+_KEY = {k: struct.pack(">I", len(k)) + k for k in (b"agent", b"at", b"counters", b"mission")}
+#: The counters map: its header and its keys in canonical order (docs §2).
+_COUNTERS_HEAD = struct.pack(">BI", 0x0A, 4)
+_COUNTER_KEYS = tuple(
+    struct.pack(">I", len(k)) + k
+    for k in (b"distinct_accounts_1h", b"last_result_count", b"requests_1h", b"requests_24h")
+)
+_INT = struct.Struct(">BI")
+_TIMESTAMP = struct.Struct(">Bq")
+
+
+def _int_bytes(value: int) -> bytes:
+    """canonical_bytes(value) for an int: tag 0x02, u32 length, decimal digits (docs §2)."""
+    digits = str(value).encode("ascii")
+    return _INT.pack(0x02, len(digits)) + digits
 
 
 @functools.lru_cache(maxsize=4096)
@@ -168,23 +190,28 @@ class ContextSnapshot:
         """
         agent_b, mission_b = _parts(self.agent, self.mission)
         c = self.counters
-        counters_b = canonical_bytes(
-            {
-                "requests_1h": c.requests_1h,
-                "requests_24h": c.requests_24h,
-                "last_result_count": c.last_result_count,
-                "distinct_accounts_1h": c.distinct_accounts_1h,
-            }
-        )
-        out = [_MAP4]
-        for key, value in (
-            (b"agent", agent_b),
-            (b"at", canonical_bytes(self.at)),
-            (b"counters", counters_b),
-            (b"mission", mission_b),
-        ):
-            out += [struct.pack(">I", len(key)), key, value]
-        return hashlib.sha256(DOMAIN + b"".join(out)).digest()
+        d, lr, h1, h24 = _COUNTER_KEYS
+        at = self.at
+        if at.tzinfo is None or at.utcoffset() is None:
+            at_b = canonical_bytes(at)  # raises the CanonicalError canonical_hash would
+        else:
+            delta = at - _EPOCH
+            micros = (delta.days * 86_400 + delta.seconds) * 1_000_000 + delta.microseconds
+            at_b = _TIMESTAMP.pack(0x06, micros)
+        encoded = b"".join(
+            (
+                _MAP4,
+                _KEY[b"agent"], agent_b,
+                _KEY[b"at"], at_b,
+                _KEY[b"counters"], _COUNTERS_HEAD,
+                d, _int_bytes(c.distinct_accounts_1h),
+                lr, _int_bytes(c.last_result_count),
+                h1, _int_bytes(c.requests_1h),
+                h24, _int_bytes(c.requests_24h),
+                _KEY[b"mission"], mission_b,
+            )
+        )  # fmt: skip
+        return hashlib.sha256(DOMAIN + encoded).digest()
 
     def policy_records(self) -> dict[str, object]:
         """The agent, mission and counters records as JSON values for the policy input."""

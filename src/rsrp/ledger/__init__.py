@@ -93,6 +93,11 @@ from rsrp.ledger._checkpoint import (
     parse_checkpoint,
 )
 from rsrp.ledger._checkpoint_audit import checkpoint_note_verifier
+from rsrp.ledger._checkpoint_keys import (
+    MissingLogSignatureError,
+    open_log_checkpoint,
+    require_log_signatures,
+)
 from rsrp.ledger._checkpointer import (
     Checkpointer,
     CheckpointerPolicy,
@@ -191,6 +196,7 @@ __all__ += [
     "MalformedNoteError",
     "MalformedReceiptError",
     "MalformedRequestError",
+    "MissingLogSignatureError",
     "NotCoveredError",
     "Note",
     "NoteError",
@@ -230,6 +236,7 @@ __all__ += [
     "cosignature_timestamp",
     "generate_key",
     "open_checkpoint",
+    "open_log_checkpoint",
     "open_note",
     "parse_checkpoint",
     "parse_note",
@@ -238,6 +245,7 @@ __all__ += [
     "publish_checkpoint",
     "request_cosignatures",
     "request_timestamp",
+    "require_log_signatures",
     "sign_note",
     "signer_from_skey",
     "verifier_from_vkey",

@@ -11,7 +11,7 @@ from collections.abc import Callable, Sequence
 from cryptography import x509
 
 from rsrp.errors import LedgerError
-from rsrp.ledger._checkpoint import open_checkpoint
+from rsrp.ledger._checkpoint_keys import open_log_checkpoint
 from rsrp.ledger._errors import TamperError
 from rsrp.ledger._note import NoteVerifier
 from rsrp.ledger._storage import StoredCheckpoint
@@ -30,7 +30,8 @@ def checkpoint_note_verifier(
 ) -> Callable[[StoredCheckpoint], None]:
     """A callback raising :class:`TamperError` unless the row's note is the log's, for its row.
 
-    It checks the log signature (c2sp.org/signed-note), that the note's origin,
+    It checks the log signatures (one verified line per (name, signature type) of
+    ``verifiers``, :mod:`rsrp.ledger._checkpoint_keys`), that the note's origin,
     size and root are the row's, the witness policy over the stored cosignatures
     (if a policy is given) and the RFC 3161 token (if roots are given; then required).
     """
@@ -39,7 +40,7 @@ def checkpoint_note_verifier(
 
     def verify(cp: StoredCheckpoint) -> None:
         try:
-            signed = open_checkpoint(cp.note, origin, verifiers)
+            signed = open_log_checkpoint(cp.note, origin, verifiers)
             body = signed.checkpoint
             if (body.size, body.root_hash) != (cp.size, cp.root):
                 raise LedgerError(

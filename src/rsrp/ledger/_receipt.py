@@ -3,7 +3,9 @@
 Verification follows c2sp.org/tlog-proof §Verifying a tlog proof, in order:
 
 1. the leaf hash is RFC 6962 ``SHA-256(0x00 || envelope bytes)``;
-2. the checkpoint is signed by a configured log key (and has the expected origin);
+2. the checkpoint is signed by the log: a verified line for each (name, signature
+   type) of the configured log keys (:mod:`rsrp.ledger._checkpoint_keys`), and the
+   expected origin;
 3. the witnesses' cosignatures satisfy the witness policy;
 4. the inclusion proof binds the leaf to the checkpoint root (RFC 9162 §2.1.3.2);
 
@@ -23,7 +25,8 @@ from typing import TYPE_CHECKING
 from cryptography import x509
 
 from rsrp.errors import ConfigError
-from rsrp.ledger._checkpoint import Checkpoint, open_checkpoint
+from rsrp.ledger._checkpoint import Checkpoint
+from rsrp.ledger._checkpoint_keys import open_log_checkpoint
 from rsrp.ledger._errors import CheckpointError
 from rsrp.ledger._log import Log
 from rsrp.ledger._note import NoteVerifier
@@ -99,7 +102,8 @@ def verify_receipt(
     """
     r = receipt if isinstance(receipt, Receipt) else parse_receipt(receipt)
     leaf = hash_leaf(r.envelope)
-    signed = open_checkpoint(r.proof.checkpoint, origin, _verifiers(vkeys))
+    # Step 2: every log key group (name, signature type) must have signed it.
+    signed = open_log_checkpoint(r.proof.checkpoint, origin, _verifiers(vkeys))
     cp = signed.checkpoint
     witnesses = (
         verify_witnesses(r.proof.checkpoint, witness_policy) if witness_policy else frozenset()

@@ -33,11 +33,14 @@ from rsrp.policy._errors import (
     PolicySyntaxError,
 )
 from rsrp.policy._parser import parse
+from rsrp.policy._signature import BundleSignature, BundleSignatureError, sign_bundle, verify_bundle
 from rsrp.policy.decision import Decision, MatchedRule, Outcome, RuleExplanation, Severity
 
 __all__ = [
     "EVALUATION_ERROR",
     "Bundle",
+    "BundleSignature",
+    "BundleSignatureError",
     "Decision",
     "Diagnostic",
     "Engine",
@@ -51,4 +54,6 @@ __all__ = [
     "Severity",
     "check",
     "parse",
+    "sign_bundle",
+    "verify_bundle",
 ]

@@ -71,10 +71,15 @@ def u32_prefixed(data: bytes) -> bytes:
     return struct.pack(">I", len(data)) + data
 
 
+#: Printable ASCII without space (0x21-0x7E): what ``ascii_field`` accepts.
+_PRINTABLE = bytes(range(0x21, 0x7F))
+
+
 def ascii_field(raw: bytes, what: str, *, minimum: int, maximum: int) -> str:
     """Decode a printable-ASCII (0x21-0x7E) field of ``minimum..maximum`` bytes."""
     if not minimum <= len(raw) <= maximum:
         raise MalformedEnvelopeError(f"{what} is {len(raw)} bytes; allowed {minimum}..{maximum}")
-    if any(b < 0x21 or b > 0x7E for b in raw):
+    # Deleting every allowed byte leaves the disallowed ones (one C pass, not a loop).
+    if raw.translate(None, _PRINTABLE):
         raise MalformedEnvelopeError(f"{what} must be printable ASCII without spaces")
     return raw.decode("ascii")

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+from typing import Annotated, Literal
+
 from fastapi import APIRouter, Path, Query
 
-from rsrp.api._models import ApprovalIn, ApprovalOut, DecisionOut
+from rsrp.api._models import ApprovalIn, ApprovalOut, ApprovalStatus, DecisionOut
 from rsrp.api.deps import ServiceDep, Supervisor, SupervisorOrAuditor
 from rsrp.api.routes.decisions import decision_out
 
@@ -16,10 +18,18 @@ _UUID = r"^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$"
 
 
 @router.get(
-    "", response_model=list[ApprovalOut], summary="Pending approvals (expired ones drop out)"
+    "",
+    response_model=list[ApprovalOut],
+    summary="Approvals by status (default PENDING); due ones are first logged as expired",
 )
-def pending(
-    _: SupervisorOrAuditor, service: ServiceDep, limit: int = Query(100, ge=1, le=1000)
+def listed(
+    _: SupervisorOrAuditor,
+    service: ServiceDep,
+    limit: int = Query(100, ge=1, le=1000),
+    status: Annotated[
+        ApprovalStatus | Literal["ALL"],
+        Query(description="PENDING, RESOLVING, APPROVED, REJECTED, EXPIRED or ALL"),
+    ] = "PENDING",
 ) -> list[ApprovalOut]:
     return [
         ApprovalOut(
@@ -27,9 +37,11 @@ def pending(
             agent_id=r.agent_id,
             created_at=r.created_at,
             expires_at=r.expires_at,
-            status=r.status,
+            status=r.status,  # type: ignore[arg-type]
+            resolved_by=r.resolved_by,
+            resolution_id=r.resolution_id,
         )
-        for r in service.approvals.pending(limit)
+        for r in service.approvals.listed(None if status == "ALL" else status, limit)
     ]
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import base64
 
 from fastapi import APIRouter, HTTPException, Path
+from fastapi.responses import Response
 
 from rsrp.api._auth import Identity, Role
 from rsrp.api._models import DecisionIn, DecisionOut, DecisionRecordOut, ReceiptOut
@@ -44,7 +45,7 @@ def decision_out(result: DecisionResult, signing_mode: str) -> DecisionOut:
 
 
 @router.post("", response_model=DecisionOut, summary="Decide a registry request (role agent)")
-async def decide(body: DecisionIn, caller: AgentCaller, service: ServiceDep) -> DecisionOut:
+async def decide(body: DecisionIn, caller: AgentCaller, service: ServiceDep) -> Response:
     limit = body.request.get("limit")
     hint = limit if isinstance(limit, int) and not isinstance(limit, bool) and limit > 0 else 0
     request = DecisionRequest(
@@ -57,16 +58,31 @@ async def decide(body: DecisionIn, caller: AgentCaller, service: ServiceDep) -> 
     # Decided with whatever else is in flight: one counter transaction, one ledger
     # commit for the group; answered only once this decision is durably logged.
     result = await service.batcher.decide(request)
-    return decision_out(result, service.stages.proof.mode)
+    # Serialised here, once, by pydantic (the model validated it when built): returning
+    # the model would make FastAPI validate it again against response_model and run
+    # jsonable_encoder + json.dumps. The OpenAPI schema still comes from response_model.
+    out = decision_out(result, service.stages.proof.mode)
+    return Response(out.model_dump_json().encode(), media_type="application/json")
+
+
+def _concerns(service: ServiceDep, row: DecisionRow, principal: str) -> bool:
+    """The caller made the decision, or it concludes the caller's approval request."""
+    if row.agent_id == principal:
+        return True
+    if row.kind != "approval" or row.parent is None:
+        return False
+    parent = service.store.decision(row.parent)
+    return parent is not None and parent.agent_id == principal
 
 
 def _readable(service: ServiceDep, caller: Identity, request_id: str) -> DecisionRow:
-    """Auditors read every decision; an agent or supervisor reads only their own."""
+    """Auditors read every decision; an agent or supervisor reads only their own, and
+    the approval, rejection or expiry concluding their own request."""
     row = service.store.decision(request_id)
     may_read = Role.AUDITOR in caller.roles or (
         caller.roles & {Role.AGENT, Role.SUPERVISOR}
         and row is not None
-        and row.agent_id == caller.principal
+        and _concerns(service, row, caller.principal)
     )
     if not caller.roles & {Role.AUDITOR, Role.AGENT, Role.SUPERVISOR}:
         raise HTTPException(
@@ -86,6 +102,9 @@ def get_decision(
     request_id: str = RequestId, *, caller: Caller, service: ServiceDep
 ) -> DecisionRecordOut:
     row = _readable(service, caller, request_id)
+    approval = (
+        service.store.approval(row.request_id) if row.outcome == Outcome.APPROVAL_REQUIRED else None
+    )
     return DecisionRecordOut(
         request_id=row.request_id,
         ledger_index=row.ledger_index,
@@ -98,6 +117,8 @@ def get_decision(
         kind=row.kind,  # type: ignore[arg-type]
         parent=row.parent,
         envelope=_b64(service.stages.ledger.entry(row.ledger_index)),
+        approval_status=approval.status if approval else None,  # type: ignore[arg-type]
+        resolution_id=approval.resolution_id if approval else None,
     )
 
 
