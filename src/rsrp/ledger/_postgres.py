@@ -196,9 +196,9 @@ _HASH_FIELD = struct.pack("!i", HASH_SIZE)
 def _entries_copy(first: int, entries: Sequence[bytes], hashes: Sequence[bytes]) -> bytes:
     head = _ENTRY_HEAD.pack
     parts = [_COPY_HEADER]
+    if set(map(len, hashes)) - {HASH_SIZE}:  # one C-level pass; the row loop stays lean
+        raise StorageError(f"every leaf hash must be {HASH_SIZE} bytes")
     for i, data, leaf in zip(range(first, first + len(entries)), entries, hashes, strict=True):
-        if len(leaf) != HASH_SIZE:
-            raise StorageError(f"leaf hash {i} is {len(leaf)} bytes, not {HASH_SIZE}")
         parts += (head(3, 8, i, len(data)), data, _HASH_FIELD, leaf)
     parts.append(_COPY_TRAILER)
     return b"".join(parts)
@@ -207,9 +207,9 @@ def _entries_copy(first: int, entries: Sequence[bytes], hashes: Sequence[bytes])
 def _nodes_copy(rows: Sequence[tuple[int, int, bytes]]) -> bytes:
     head = _NODE_HEAD.pack
     parts = [_COPY_HEADER]
+    if {len(h) for _, _, h in rows} - {HASH_SIZE}:
+        raise StorageError(f"every node hash must be {HASH_SIZE} bytes")
     for level, idx, h in rows:
-        if len(h) != HASH_SIZE:
-            raise StorageError(f"node ({level}, {idx}) is {len(h)} bytes, not {HASH_SIZE}")
         parts += (head(3, 2, level, 8, idx, HASH_SIZE), h)
     parts.append(_COPY_TRAILER)
     return b"".join(parts)
