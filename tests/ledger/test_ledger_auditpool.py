@@ -7,11 +7,10 @@ same index as the one-process audit, wherever the damage is (in a worker's chunk
 
 from __future__ import annotations
 
-import sqlite3
 from typing import Any
 
-import psycopg
 import pytest
+from tests.ledger.ledger_sql import run_sql
 
 from rsrp.ledger import Log, MemoryTree, TamperError, audit, hash_leaf
 from rsrp.ledger._audit_pool import CHUNK, parallel_leaves
@@ -19,13 +18,8 @@ from rsrp.ledger._audit_pool import CHUNK, parallel_leaves
 SIZE = 2 * CHUNK + 1234
 
 
-def _sql(url: str, sql: str, args: tuple[Any, ...]) -> None:
-    if url.startswith("sqlite:///"):
-        with sqlite3.connect(url.removeprefix("sqlite://")) as conn:
-            conn.execute(sql, args)
-    else:
-        with psycopg.connect(url) as pg:
-            pg.execute(sql.replace("?", "%s"), args)
+def _sql1(url: str, sql: str, args: tuple[Any, ...]) -> None:
+    run_sql(url, (sql, args))
 
 
 def _fill(url: str) -> list[bytes]:
@@ -71,15 +65,15 @@ def test_parallel_audit_matches_the_tree(ledger_url: str) -> None:
 def test_parallel_audit_reports_like_one_process(ledger_url: str, case: str, index: int) -> None:
     _fill(ledger_url)
     if case == "data":
-        _sql(ledger_url, "UPDATE entries SET data = ? WHERE idx = ?", (b"evil", index))
+        _sql1(ledger_url, "UPDATE entries SET data = ? WHERE idx = ?", (b"evil", index))
     elif case == "data-and-hash":
         sql = "UPDATE entries SET data = ?, leaf_hash = ? WHERE idx = ?"
-        _sql(ledger_url, sql, (b"evil", hash_leaf(b"evil"), index))
+        _sql1(ledger_url, sql, (b"evil", hash_leaf(b"evil"), index))
     elif case == "delete":
-        _sql(ledger_url, "DELETE FROM entries WHERE idx = ?", (index,))
+        _sql1(ledger_url, "DELETE FROM entries WHERE idx = ?", (index,))
     else:
         sql = "INSERT INTO entries (idx, data, leaf_hash) VALUES (?, ?, ?)"
-        _sql(ledger_url, sql, (index, b"x", hash_leaf(b"x")))
+        _sql1(ledger_url, sql, (index, b"x", hash_leaf(b"x")))
     msg_one, at_one, msg_par, at_par = _verdicts(ledger_url)
     assert (msg_par, at_par) == (msg_one, at_one)
     assert at_one is not None and at_one <= index

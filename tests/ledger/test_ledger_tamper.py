@@ -7,13 +7,12 @@ with the log's public key only, and checks the message and the first bad index.
 from __future__ import annotations
 
 import re
-import sqlite3
 from collections.abc import Callable
 from typing import Any
 
-import psycopg
 import pytest
 from tests.ledger.ledger_signed import ORIGIN, SignedLog, fill_and_sign
+from tests.ledger.ledger_sql import run_sql
 
 from rsrp.ledger import Log, TamperError, audit, hash_leaf, verifier_from_vkey
 from rsrp.ledger._checkpoint_audit import checkpoint_note_verifier
@@ -21,15 +20,7 @@ from rsrp.ledger._checkpoint_audit import checkpoint_note_verifier
 SIZES = [10, 20, 40]
 
 
-def _sql(url: str, *stmts: tuple[str, tuple[Any, ...]]) -> None:
-    if url.startswith("sqlite:///"):
-        with sqlite3.connect(url.removeprefix("sqlite://")) as conn:
-            for sql, args in stmts:
-                conn.execute(sql, args)
-    else:
-        with psycopg.connect(url) as pg:
-            for sql, args in stmts:
-                pg.execute(sql.replace("?", "%s"), args)
+_sql = run_sql
 
 
 def _audit(url: str, signed: SignedLog, trusted: list[tuple[int, bytes]] | None = None) -> None:

@@ -13,6 +13,7 @@ from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 
+from rsrp.errors import RsrpError
 from rsrp.ledger._audit_pool import CHUNK, check_chunk, parallel_leaves
 from rsrp.ledger._errors import MerkleProofError, TamperError
 from rsrp.ledger._memory import MemoryTree
@@ -20,9 +21,11 @@ from rsrp.ledger._storage import AuditSource, StoredCheckpoint
 from rsrp.ledger._tree import STRATUM, complete_levels
 from rsrp.ledger._verify import verify_consistency
 
-__all__ = ["AuditReport", "AuditSource", "Progress", "audit"]
+__all__ = ["AuditReport", "AuditSource", "EntryCheck", "Progress", "audit"]
 
 Progress = Callable[[int, int], None]  # (entries checked, entries in total)
+#: Checks one entry on its own (index, bytes), e.g. an envelope's signature; raises RsrpError.
+EntryCheck = Callable[[int, bytes], None]
 _CHUNK = CHUNK
 
 
@@ -74,8 +77,34 @@ def _leaves(
     return levels
 
 
+def _locate(
+    src: AuditSource, lo: int, count: int, span: str, verify_entry: EntryCheck | None
+) -> None:
+    """Narrow a wrong stored node to the exact entry, when entries carry their own evidence.
+
+    The stored node only says that one of its entries changed (together with its leaf hash,
+    else the leaf check would have caught it). An entry's own signature can say which: raise
+    at the first entry in ``[lo, lo + count)`` that ``verify_entry`` rejects, if any does.
+    """
+    if verify_entry is None:
+        return
+    idx, data, _ = src.read_entry_columns(lo, min(count, _CHUNK))
+    for i, entry in zip(idx, data, strict=True):
+        try:
+            verify_entry(i, entry)
+        except RsrpError as e:
+            raise TamperError(
+                f"entry {i} fails its own check ({e}), and the {span} differs from the hash "
+                f"of its entries: entry {i} was altered together with its leaf hash",
+                i,
+            ) from e
+
+
 def _check_nodes(
-    src: AuditSource, tree: MemoryTree, levels: Sequence[int] | None
+    src: AuditSource,
+    tree: MemoryTree,
+    levels: Sequence[int] | None,
+    verify_entry: EntryCheck | None = None,
 ) -> tuple[int, TamperError | None]:
     """Compare stored nodes with recomputed ones; raise on a wrong or missing one.
 
@@ -107,6 +136,7 @@ def _check_nodes(
                         extra = TamperError(f"{span} should not exist beyond the tree", lo)
                     break
                 if h != want[i]:
+                    _locate(src, lo, 1 << level, span, verify_entry)
                     raise TamperError(
                         f"{span} differs from the hash of its entries: an entry in that range "
                         "(with its leaf hash) or the node itself was altered",
@@ -177,6 +207,7 @@ def audit(
     verify_note: Callable[[StoredCheckpoint], None] | None = None,
     trusted: Sequence[tuple[int, bytes]] = (),
     workers: int = 0,
+    verify_entry: EntryCheck | None = None,
 ) -> AuditReport:
     """Recompute and check the whole log; raise :class:`TamperError` at the first problem.
 
@@ -187,14 +218,18 @@ def audit(
     witness): a log that no longer contains them was truncated, rewritten or rolled back.
     ``workers``: when > 0 and ``src`` is a storage back-end (it has a ``url``), that many
     worker processes read and check the entries' leaf hashes in parallel (see
-    :mod:`._audit_pool`); the default reads and hashes in this process.
+    :mod:`._audit_pool`); the default reads and hashes in this process. Workers are forked
+    where the platform can (started in milliseconds): call it from a process whose other
+    threads hold no locks a child would need (a CLI, a batch job), not from a busy server.
+    ``verify_entry``: an entry's own check (e.g. its envelope signature), used only to name
+    the exact entry when a stored node shows that an entry was altered with its leaf hash.
     """
     # Millions of short-lived containers: the cyclic GC would rescan them again and again
     # and nothing here creates cycles.
     gc_was_enabled = gc.isenabled()
     gc.disable()
     try:
-        return _audit(src, progress, node_levels, verify_note, trusted, workers)
+        return _audit(src, progress, node_levels, verify_note, trusted, workers, verify_entry)
     finally:
         if gc_was_enabled:
             gc.enable()
@@ -207,6 +242,7 @@ def _audit(
     verify_note: Callable[[StoredCheckpoint], None] | None,
     trusted: Sequence[tuple[int, bytes]],
     workers: int,
+    verify_entry: EntryCheck | None,
 ) -> AuditReport:
     size, head_root = src.head()
     levels = _leaves(src, size, progress, workers)
@@ -216,7 +252,7 @@ def _audit(
     tree = MemoryTree(complete_levels(levels))
     # Nodes first: an entry inserted mid-log shows up there at its own index, before the
     # surplus entry at the end does.
-    nodes, extra = _check_nodes(src, tree, node_levels)
+    nodes, extra = _check_nodes(src, tree, node_levels, verify_entry)
     if n_leaves > size:
         raise TamperError(
             f"entry {size} exists beyond the tree head size {size}: entry inserted or "

@@ -12,14 +12,16 @@ is flushed before ``append`` returns.
 
 from __future__ import annotations
 
+import struct
 from collections.abc import Sequence
 from typing import Any
 
 import psycopg
 
+from rsrp.ledger._errors import StorageError
 from rsrp.ledger._sqlbase import SqlBackend, _HeadMovedError
 from rsrp.ledger._storage import AppendPlan, plan_append
-from rsrp.ledger.rfc6962 import EMPTY_ROOT
+from rsrp.ledger.rfc6962 import EMPTY_ROOT, HASH_SIZE
 
 __all__ = ["PostgresBackend"]
 
@@ -174,12 +176,40 @@ class PostgresBackend(SqlBackend):
         self, cur: Any, first: int, entries: Sequence[bytes], hashes: Sequence[bytes]
     ) -> None:
         with cur.copy("COPY entries (idx, data, leaf_hash) FROM STDIN (FORMAT BINARY)") as cp:
-            cp.set_types(["int8", "bytea", "bytea"])
-            for row in zip(range(first, first + len(entries)), entries, hashes, strict=True):
-                cp.write_row(row)
+            cp.write(_entries_copy(first, entries, hashes))
 
     def _put_nodes(self, cur: Any, rows: list[tuple[int, int, bytes]]) -> None:
         with cur.copy("COPY nodes (level, idx, hash) FROM STDIN (FORMAT BINARY)") as cp:
-            cp.set_types(["int2", "int8", "bytea"])
-            for row in rows:
-                cp.write_row(row)
+            cp.write(_nodes_copy(rows))
+
+
+# PostgreSQL COPY binary format (docs §COPY, "Binary Format"): a signature, flags and header
+# extension length, then per row a field count and each field as int32 length + bytes, then
+# an int16 -1 trailer. Encoded here with struct: psycopg's write_row() costs ~5 µs a row.
+_COPY_HEADER = b"PGCOPY\n\xff\r\n\x00" + bytes(8)
+_COPY_TRAILER = b"\xff\xff"
+_ENTRY_HEAD = struct.Struct("!hiqi")  # 3 fields; int8 idx; data length
+_NODE_HEAD = struct.Struct("!hihiqi")  # 3 fields; int2 level; int8 idx; hash length
+_HASH_FIELD = struct.pack("!i", HASH_SIZE)
+
+
+def _entries_copy(first: int, entries: Sequence[bytes], hashes: Sequence[bytes]) -> bytes:
+    head = _ENTRY_HEAD.pack
+    parts = [_COPY_HEADER]
+    if set(map(len, hashes)) - {HASH_SIZE}:  # one C-level pass; the row loop stays lean
+        raise StorageError(f"every leaf hash must be {HASH_SIZE} bytes")
+    for i, data, leaf in zip(range(first, first + len(entries)), entries, hashes, strict=True):
+        parts += (head(3, 8, i, len(data)), data, _HASH_FIELD, leaf)
+    parts.append(_COPY_TRAILER)
+    return b"".join(parts)
+
+
+def _nodes_copy(rows: Sequence[tuple[int, int, bytes]]) -> bytes:
+    head = _NODE_HEAD.pack
+    parts = [_COPY_HEADER]
+    if {len(h) for _, _, h in rows} - {HASH_SIZE}:
+        raise StorageError(f"every node hash must be {HASH_SIZE} bytes")
+    for level, idx, h in rows:
+        parts += (head(3, 2, level, 8, idx, HASH_SIZE), h)
+    parts.append(_COPY_TRAILER)
+    return b"".join(parts)

@@ -22,6 +22,7 @@ __all__ = [
     "expand",
     "extend",
     "fold_right",
+    "index_runs",
     "perfect_root",
     "range_ids",
 ]
@@ -57,6 +58,21 @@ def expand(level: int, index: int) -> tuple[int, int, int]:
     base = level - level % STRATUM
     shift = level - base
     return base, index << shift, 1 << shift
+
+
+def index_runs(by_level: dict[int, set[int]], gap: int) -> list[tuple[int, int, int]]:
+    """Wanted indices per level as runs ``(level, lo, hi)``; indices within ``gap`` share one."""
+    runs: list[tuple[int, int, int]] = []
+    for level, wanted in sorted(by_level.items()):
+        ordered = sorted(wanted)
+        lo = prev = ordered[0]
+        for i in ordered[1:]:
+            if i - prev > gap:
+                runs.append((level, lo, prev))
+                lo = i
+            prev = i
+        runs.append((level, lo, prev))
+    return runs
 
 
 def perfect_root(hashes: Sequence[bytes]) -> bytes:
