@@ -14,7 +14,8 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from rsrp.cli._errors import exit_on_rsrp_error
 from rsrp.cli.note import read_capped
 from rsrp.errors import ConfigError
-from rsrp.ledger._audit import audit
+from rsrp.keys import Keyring
+from rsrp.ledger._audit import EntryCheck, audit
 from rsrp.ledger._checkpoint_audit import checkpoint_note_verifier
 from rsrp.ledger._log import open_backend
 from rsrp.ledger._note_registry import verifier_from_vkey, verifiers
@@ -91,6 +92,23 @@ def export(
         _console.print(f"exported {cp.size} entries and the checkpoint to {directory}")
 
 
+def _envelope_check(directory: Path) -> EntryCheck:
+    # Imported here: only --keyring pays for loading the proof stage.
+    from rsrp.proof import NeedsInclusionProofError, verify_envelope
+
+    ring = Keyring.load(directory)
+
+    def check(index: int, entry: bytes) -> None:
+        try:
+            verify_envelope(entry, ring)
+        except NeedsInclusionProofError:
+            # A batch-mode envelope is signed only through the checkpoint: it carries no
+            # evidence of its own, so it cannot be the one named.
+            return
+
+    return check
+
+
 @app.command("verify")
 def verify(
     target: Annotated[
@@ -118,6 +136,23 @@ def verify(
         int | None,
         typer.Option("--witnesses-required", help="How many --witness must cosign (default: all)."),
     ] = None,
+    keyring: Annotated[
+        Path | None,
+        typer.Option(
+            "--keyring",
+            help="Exported decision-signing public keys (rsrp keys export). When a stored "
+            "node shows an entry was altered together with its leaf hash, name the exact "
+            "entry by its envelope signature instead of its 16-entry range.",
+        ),
+    ] = None,
+    workers: Annotated[
+        int,
+        typer.Option(
+            min=0,
+            help="Worker processes that read and hash entries in parallel (database "
+            "targets); 0 reads and hashes in this process.",
+        ),
+    ] = 0,
 ) -> None:
     """Recompute every leaf, node and root; check every checkpoint's signature and the chain.
 
@@ -154,6 +189,8 @@ def verify(
                     node_levels=levels,
                     verify_note=check,
                     trusted=anchors,
+                    workers=workers,
+                    verify_entry=_envelope_check(keyring) if keyring else None,
                 )
         finally:
             if not isinstance(src, TilesSource):
