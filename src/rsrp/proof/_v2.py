@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import datetime as dt
 import enum
+import functools
 import struct
 from dataclasses import dataclass
 
@@ -87,6 +88,29 @@ def _text(value: str, what: str) -> bytes:
     return raw
 
 
+# The bundle's identity, the reason codes, the matched rules and the key id repeat
+# across millions of envelopes: validate and encode each distinct value once. Only
+# valid values are cached (an invalid one raises, and lru_cache keeps no result).
+_text_once = functools.lru_cache(maxsize=4096)(_text)
+
+
+@functools.lru_cache(maxsize=4096)
+def _prefixed_once(value: str) -> bytes:
+    return u8_prefixed(value.encode("ascii"))
+
+
+@functools.lru_cache(maxsize=4096)
+def _matched_once(matched: tuple[tuple[str, str], ...]) -> bytes:
+    """Check and encode the matched-rules list: count u16, then each id and version."""
+    if len(matched) > MAX_MATCHED:
+        raise MalformedEnvelopeError(f"{len(matched)} matched rules; at most {MAX_MATCHED}")
+    parts = [struct.pack(">H", len(matched))]
+    for rule_id, version in matched:
+        parts.append(u8_prefixed(_text(rule_id, "rule_id")))
+        parts.append(u8_prefixed(_text(version, "rule_version")))
+    return b"".join(parts)
+
+
 def _hash(value: bytes, what: str) -> None:
     if len(value) != HASH_SIZE:
         raise MalformedEnvelopeError(f"{what} is {len(value)} bytes; needs 32")
@@ -124,19 +148,12 @@ class EnvelopeV2:
             raise MalformedEnvelopeError(
                 f"runtime version {self.runtime_version} does not fit u8.u8.u16"
             )
-        for name in ("jurisdiction", "bundle_id", "bundle_version", "reason_code"):
-            _text(getattr(self, name), name)
+        for name in ("jurisdiction", "bundle_id", "bundle_version", "reason_code", "key_id"):
+            _text_once(getattr(self, name), name)
         _text(self.request_id, "request_id")
-        _text(self.key_id, "key_id")
         for name in ("policy_hash", "bytecode_hash", "input_hash", "state_hash"):
             _hash(getattr(self, name), name)
-        if len(self.matched) > MAX_MATCHED:
-            raise MalformedEnvelopeError(
-                f"{len(self.matched)} matched rules; at most {MAX_MATCHED}"
-            )
-        for rule_id, version in self.matched:
-            _text(rule_id, "rule_id")
-            _text(version, "rule_version")
+        _matched_once(self.matched)
         if not 0 <= self.evaluated_at_us <= MAX_MICROS:
             raise MalformedEnvelopeError(
                 f"evaluation time {self.evaluated_at_us} µs is outside 1970..9999"
@@ -159,30 +176,26 @@ class EnvelopeV2:
     def signing_bytes(self) -> bytes:
         """Every field before ``signature_len`` (docs/proof-envelope-v2.md §2)."""
         major, minor, patch = self.runtime_version
-        parts = [
-            MAGIC,
-            struct.pack(">BI", V2_FORMAT_VERSION, (major << 24) | (minor << 16) | patch),
-            u8_prefixed(self.jurisdiction.encode("ascii")),
-            u8_prefixed(self.bundle_id.encode("ascii")),
-            u8_prefixed(self.bundle_version.encode("ascii")),
-            self.policy_hash,
-            self.bytecode_hash,
-            self.input_hash,
-            self.state_hash,
-            struct.pack(">B", self.decision),
-            u8_prefixed(self.reason_code.encode("ascii")),
-            struct.pack(">H", len(self.matched)),
-        ]
-        for rule_id, version in self.matched:
-            parts.append(u8_prefixed(rule_id.encode("ascii")))
-            parts.append(u8_prefixed(version.encode("ascii")))
-        parts += [
-            u8_prefixed(self.request_id.encode("ascii")),
-            struct.pack(">q", self.evaluated_at_us),
-            u8_prefixed(self.key_id.encode("ascii")),
-            struct.pack(">BB", self.mode, self.algorithm),
-        ]
-        return b"".join(parts)
+        return b"".join(
+            (
+                MAGIC,
+                struct.pack(">BI", V2_FORMAT_VERSION, (major << 24) | (minor << 16) | patch),
+                _prefixed_once(self.jurisdiction),
+                _prefixed_once(self.bundle_id),
+                _prefixed_once(self.bundle_version),
+                self.policy_hash,
+                self.bytecode_hash,
+                self.input_hash,
+                self.state_hash,
+                struct.pack(">B", self.decision),
+                _prefixed_once(self.reason_code),
+                _matched_once(self.matched),
+                u8_prefixed(self.request_id.encode("ascii")),
+                struct.pack(">q", self.evaluated_at_us),
+                _prefixed_once(self.key_id),
+                struct.pack(">BB", self.mode, self.algorithm),
+            )
+        )
 
     def to_bytes(self) -> bytes:
         return self.signing_bytes() + u32_prefixed(self.signature)
