@@ -78,17 +78,25 @@ def _wal_syncs_between_marks(trace: str) -> dict[str, int]:
     return counts
 
 
-@pytest.mark.skipif(shutil.which("strace") is None, reason="strace is not installed")
-def test_context_db_durable_commit_fsyncs_the_wal(tmp_path: Path) -> None:
+def _traced_wal_syncs(child: str, db: Path) -> dict[str, int]:
+    """Run ``child`` under strace; count the WAL syncs between its ``@@`` marks."""
     run = subprocess.run(
-        ["strace", "-f", "-y", "-e", "trace=fsync,fdatasync", sys.executable, "-c", _CHILD,
-         str(tmp_path / "d.db")],
+        ["strace", "-f", "-y", "-e", "trace=fsync,fdatasync", sys.executable, "-c", child,
+         str(db)],
         capture_output=True, text=True, env={"PYTHONPATH": str(SRC)}, timeout=60, check=False,
     )  # fmt: skip
     if "PTRACE" in run.stderr and run.returncode != 0:
         pytest.skip("ptrace is not permitted here")
     assert run.returncode == 0, run.stderr[-2000:]
-    counts = _wal_syncs_between_marks(run.stderr)
+    return _wal_syncs_between_marks(run.stderr)
+
+
+needs_strace = pytest.mark.skipif(shutil.which("strace") is None, reason="strace is not installed")
+
+
+@needs_strace
+def test_context_db_durable_commit_fsyncs_the_wal(tmp_path: Path) -> None:
+    counts = _traced_wal_syncs(_CHILD, tmp_path / "d.db")
     # NORMAL: no sync of its own; durable: the WAL is synced before the commit returns;
     # a FULL commit on another connection syncs the same WAL file (earlier frames too).
     assert counts["normal"] == 0
@@ -97,18 +105,10 @@ def test_context_db_durable_commit_fsyncs_the_wal(tmp_path: Path) -> None:
     assert counts["ledger-full"] >= 1
 
 
-@pytest.mark.skipif(shutil.which("strace") is None, reason="strace is not installed")
+@needs_strace
 def test_context_db_decision_completion_is_durable(tmp_path: Path) -> None:
     """The service acknowledges a decision right after ``complete_many``: that commit
     must reach the disk itself (docs/service.md, Durability on an OS crash)."""
-    run = subprocess.run(
-        ["strace", "-f", "-y", "-e", "trace=fsync,fdatasync", sys.executable, "-c",
-         _EVENTS_CHILD, str(tmp_path / "e.db")],
-        capture_output=True, text=True, env={"PYTHONPATH": str(SRC)}, timeout=60, check=False,
-    )  # fmt: skip
-    if "PTRACE" in run.stderr and run.returncode != 0:
-        pytest.skip("ptrace is not permitted here")
-    assert run.returncode == 0, run.stderr[-2000:]
-    counts = _wal_syncs_between_marks(run.stderr)
+    counts = _traced_wal_syncs(_EVENTS_CHILD, tmp_path / "e.db")
     assert counts["reserve"] == 0  # made durable by the ledger's FULL commit that follows
     assert counts["complete"] >= 1
