@@ -9,7 +9,6 @@ more. A batch is acknowledged as a whole, after the ledger commit.
 from __future__ import annotations
 
 import datetime as dt
-import uuid
 from collections import Counter
 from collections.abc import Sequence
 
@@ -20,7 +19,7 @@ from rsrp.api._pipeline import (
     Pipeline,
     StageUnavailableError,
 )
-from rsrp.api._store import DecisionRow
+from rsrp.api._store import DecisionRow, request_ids
 from rsrp.context import Agent, ContextSnapshot, Mission, Organisation
 from rsrp.errors import RsrpError
 from rsrp.policy.decision import Decision, Outcome
@@ -30,7 +29,7 @@ __all__ = ["decide_many"]
 
 def decide_many(p: Pipeline, reqs: Sequence[DecisionRequest]) -> list[DecisionResult]:
     now = p.clock()
-    ids = [str(uuid.uuid4()) for _ in reqs]
+    ids = request_ids(len(reqs))
     decisions: list[Decision | None] = [None] * len(reqs)
     states = [_EMPTY_STATE] * len(reqs)
     missions: list[str | None] = [None] * len(reqs)

@@ -12,13 +12,12 @@ import contextlib
 import dataclasses
 import datetime as dt
 import time
-import uuid
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 
 from rsrp.api._metrics import Metrics
 from rsrp.api._stages import Stages
-from rsrp.api._store import DecisionRow, ServiceStore
+from rsrp.api._store import DecisionRow, ServiceStore, request_ids
 from rsrp.canonical import canonical_hash
 from rsrp.context import (
     AgentDisabledError,
@@ -201,7 +200,7 @@ class Pipeline:
 
     def decide(self, req: DecisionRequest) -> DecisionResult:
         started = time.perf_counter()
-        request_id = str(uuid.uuid4())
+        request_id = request_ids(1)[0]
         now = self.clock()
         decision, state_hash, reservation, mission_id = self._decide(req, request_id, now)
         envelope, index = self._seal_and_log(decision, request_id, state_hash, req.principal)

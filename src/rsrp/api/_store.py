@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import datetime as dt
+import os
+import time
 from dataclasses import dataclass
 
 from rsrp.context import Database, EventLog
 from rsrp.context._db import Tx
 
-__all__ = ["ApprovalRow", "DecisionRow", "IncidentRow", "ServiceStore"]
+__all__ = ["ApprovalRow", "DecisionRow", "IncidentRow", "ServiceStore", "request_ids"]
 
 _EPOCH = dt.datetime(1970, 1, 1, tzinfo=dt.UTC)
 
@@ -20,6 +22,26 @@ def _us(at: dt.datetime) -> int:
 def _dt(us: int) -> dt.datetime:
     return _EPOCH + dt.timedelta(microseconds=int(us))
 
+
+def request_ids(n: int) -> list[str]:
+    """``n`` fresh request ids: UUIDv7 (RFC 9562 section 5.7), 74 random bits each.
+
+    Time-ordered on purpose: ``svc_decisions`` is keyed by request id, and ids that
+    grow with time are inserted at the right edge of its index (a few pages per
+    batch) where random UUIDv4s would each dirty a page of their own.
+    """
+    ms = time.time_ns() // 1_000_000
+    head = f"{ms >> 16:08x}-{ms & 0xFFFF:04x}-7"
+    rnd = os.urandom(10 * n).hex()
+    out = []
+    for k in range(0, 20 * n, 20):
+        h = rnd[k : k + 20]
+        # rand_a (12 bits), then the variant (0b10) over 2 random bits, then rand_b.
+        out.append(f"{head}{h[:3]}-{_VARIANT[int(h[3], 16) & 3]}{h[4:7]}-{h[7:19]}")
+    return out
+
+
+_VARIANT = "89ab"
 
 _SERIAL = {"sqlite": "INTEGER PRIMARY KEY AUTOINCREMENT", "postgresql": "BIGSERIAL PRIMARY KEY"}
 
