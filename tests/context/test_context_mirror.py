@@ -161,3 +161,47 @@ def test_context_mirror_account_granted_again_after_its_old_grant_was_pruned(
     w.add(2, "a", 26 * hour, "y", outcome=1)  # x's grant is now past the 25 h retention
     w.add(3, "a", 26 * hour, "x", outcome=1)  # x again: its stale time must not evict y's
     assert w.counters("a", 26 * hour + 60_000_000).distinct_accounts_1h == 2
+
+
+def _indexes(path: Path) -> set[str]:
+    with sqlite3.connect(path) as conn:
+        rows = conn.execute(
+            "SELECT name FROM sqlite_master WHERE type = 'index' AND tbl_name = 'decision_events'"
+        ).fetchall()
+    return {r[0] for r in rows}
+
+
+def test_context_mirror_drops_the_agent_index_and_sql_counting_brings_it_back(
+    tmp_path: Path,
+) -> None:
+    path = tmp_path / "ctx.db"
+    url = f"sqlite:///{path}"
+    sql = EventLog(Database(url), mirror=False)
+    _history(sql)
+    assert _indexes(path) == {"decision_events_agent_at"}
+    # A sole writer counting from its mirror does not pay for an index it never reads...
+    mirrored = EventLog(Database(url))
+    mirrored.reserve("a", T0 + dt.timedelta(minutes=7), None)
+    assert _indexes(path) == set()
+    # ...and the first SQL count on the file, by anyone, rebuilds it before reading.
+    got = sql.reserve("a", T0 + dt.timedelta(minutes=8), None).counters
+    assert got == Counters(7, 7, 15, 3)
+    assert _indexes(path) == {"decision_events_agent_at"}
+    assert mirrored.reserve("a", T0 + dt.timedelta(minutes=9), None).counters.requests_1h == 8
+    assert not mirrored.mirrored
+
+
+def test_context_mirror_clock_step_back_counts_in_sql_with_the_index(tmp_path: Path) -> None:
+    path = tmp_path / "ctx.db"
+    ev = EventLog(Database(f"sqlite:///{path}"))
+    _history(ev)
+    ev.reserve("a", T0 + dt.timedelta(hours=3), None)
+    assert _indexes(path) == set()
+    # Two hours back: beyond what the mirror covers for that time, so SQL counts it
+    # (minutes 1 to 5 and the later row are within the hour, minute 0 is not).
+    got = ev.reserve("a", T0 + dt.timedelta(hours=1), None).counters
+    assert got == Counters(
+        requests_1h=6, requests_24h=7, last_result_count=15, distinct_accounts_1h=3
+    )
+    assert _indexes(path) == {"decision_events_agent_at"}
+    assert ev.mirrored

@@ -16,7 +16,9 @@ written to the table, by anyone (another process, a manual fix in the sqlite3
 shell): a process that finds it moved by someone else between two of its own
 transactions counts in SQL from then on. A dropped mirror is reloaded from the
 database by the next transaction. On PostgreSQL (several replicas writing at
-once) the counts are always SQL queries under a per-agent lock.
+once) the counts are always SQL queries under a per-agent lock. The per-agent
+index only SQL counting reads exists only while someone counts in SQL (see
+``_AGENT_INDEX``): a mirroring SQLite process does not maintain it.
 """
 
 from __future__ import annotations
@@ -64,12 +66,17 @@ _SEQ = (
     ),
 )
 _READ_SEQ = "SELECT seq FROM decision_events_seq WHERE k = 1"
-#: One index: both counting queries read the agent's rows of the last 24 hours through
-#: it (the last granted result sorts those few rows by id). Each index costs one page
-#: per agent written on every batch; an (agent_id, id) index once held here is dropped.
-_INDEXES = (
-    "CREATE INDEX IF NOT EXISTS decision_events_agent_at ON decision_events (agent_id, at)",
-    "DROP INDEX IF EXISTS decision_events_agent_id",
+#: The index the counting queries read an agent's last 24 hours through (the last
+#: granted result sorts those few rows by id). Only SQL counting needs it, and it costs
+#: one page per agent written by every batch; so a SQLite process counting from its
+#: mirror drops it at start-up, and SQL counting (re)creates it first, in its own write
+#: transaction (a one-off build when another writer shows up). PostgreSQL always has it.
+_AGENT_INDEX = (
+    "CREATE INDEX IF NOT EXISTS decision_events_agent_at ON decision_events (agent_id, at)"
+)
+_DROP_AGENT_INDEX = (
+    "DROP INDEX IF EXISTS decision_events_agent_at",
+    "DROP INDEX IF EXISTS decision_events_agent_id",  # an (agent_id, id) index once held here
 )
 
 
@@ -104,8 +111,9 @@ class EventLog:
         #: mirroring process sees any other writer.
         self._sequenced = db.dialect == "sqlite"
         self._mirrored = mirror and self._sequenced
+        index = _DROP_AGENT_INDEX if self._mirrored else (_AGENT_INDEX, _DROP_AGENT_INDEX[1])
         with db.transaction(write=True) as tx:
-            for stmt in (*_SCHEMA[db.dialect], *_INDEXES, *(_SEQ if self._sequenced else ())):
+            for stmt in (*_SCHEMA[db.dialect], *index, *(_SEQ if self._sequenced else ())):
                 tx.execute(stmt)
 
     @property
@@ -185,6 +193,7 @@ class EventLog:
 
     @staticmethod
     def _count(tx: Tx, agent_id: str, event_id: int, at_us: int) -> Counters:
+        """The counts before ``event_id`` in SQL (the caller ran :data:`_AGENT_INDEX`)."""
         rows = tx.execute(
             "SELECT COUNT(*),"
             " COALESCE(SUM(CASE WHEN at > ? THEN 1 ELSE 0 END), 0),"
@@ -228,7 +237,9 @@ class EventLog:
         out: list[Reservation] = []
         # agent → (time, counts of its first request at that time, requests since)
         base: dict[str, tuple[int, Counters, int]] = {}
-        if tx.dialect == "postgresql":
+        if tx.dialect == "sqlite":  # a mirroring process on this file may have dropped it
+            tx.execute(_AGENT_INDEX)
+        else:
             # Every agent's lock up front, in one global order: two replicas with
             # overlapping batches never wait on each other in a cycle (deadlock).
             for agent_id in sorted({agent for agent, _, _ in items}):
@@ -275,6 +286,7 @@ class EventLog:
             if windows.covers(at_us):
                 counters = windows.counters(agent_id, at_us)
             else:  # the clock stepped back over an hour: the rows it needs are in SQL only
+                tx.execute(_AGENT_INDEX)
                 counters = self._count(tx, agent_id, event_id, at_us)
             windows.add(event_id, agent_id, at_us, digest)
             out.append(Reservation(event_id, counters))
