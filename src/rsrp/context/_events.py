@@ -91,6 +91,35 @@ def account_digest(account: str | None) -> str | None:
     return hashlib.sha256(b"rsrp-account-v1\x00" + account.encode("utf-8")).hexdigest()
 
 
+def _runs(
+    rows: list[tuple[int, int, int]],
+) -> tuple[list[tuple[int, int, int]], list[tuple[int, int, int, int]]]:
+    """Completions as single-row updates ``(outcome, count, id)`` and updates of runs
+    ``(outcome, count, first id, last id)``: consecutive ids with the same values.
+
+    A batch reserves consecutive ids and many of its decisions end alike (a flood of
+    blocked requests), and one statement per run costs half as much per row as one per
+    row. A run holds only ids listed here, so it touches exactly the rows named.
+    """
+    ordered = sorted(rows)
+    if len({r[0] for r in ordered}) != len(ordered):  # the same id twice: keep the order
+        return [(o, n, i) for i, o, n in rows], []
+    singles: list[tuple[int, int, int]] = []
+    runs: list[tuple[int, int, int, int]] = []
+    k = 0
+    while k < len(ordered):
+        first, outcome, count = ordered[k]
+        j = k + 1
+        while j < len(ordered) and ordered[j] == (first + j - k, outcome, count):
+            j += 1
+        if j - k == 1:
+            singles.append((outcome, count, first))
+        else:
+            runs.append((outcome, count, first, first + j - k - 1))
+        k = j
+    return singles, runs
+
+
 @dataclass(frozen=True, slots=True)
 class Reservation:
     event_id: int
@@ -305,9 +334,13 @@ class EventLog:
         with self._writing(durable=True) as (tx, windows):
             if also is not None:
                 also(tx)
+            singles, runs = _runs(rows)
             tx.executemany(
-                "UPDATE decision_events SET outcome = ?, result_count = ? WHERE id = ?",
-                [(outcome, result_count, event_id) for event_id, outcome, result_count in rows],
+                "UPDATE decision_events SET outcome = ?, result_count = ? WHERE id = ?", singles
+            )
+            tx.executemany(
+                "UPDATE decision_events SET outcome = ?, result_count = ? WHERE id BETWEEN ? AND ?",
+                runs,
             )
             if windows is not None:
                 for event_id, outcome, result_count in rows:
