@@ -148,14 +148,15 @@ class ServiceStore:
         events = [e for _, _, e in rows if e is not None]
 
         def insert(tx: Tx) -> None:
-            tx.executemany(
+            tx.insert_rows(
                 "INSERT INTO svc_decisions (request_id, ledger_index, agent_id, mission_id,"
-                " outcome, code, message, at, kind, parent) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                " outcome, code, message, at, kind, parent)",
+                "(?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
                 decisions,
             )
-            tx.executemany(
-                "INSERT INTO svc_approvals (decision_id, agent_id, created_at, expires_at,"
-                " status) VALUES (?, ?, ?, ?, 'PENDING')",
+            tx.insert_rows(
+                "INSERT INTO svc_approvals (decision_id, agent_id, created_at, expires_at, status)",
+                "(?, ?, ?, ?, 'PENDING')",
                 approvals,
             )
 

@@ -8,6 +8,7 @@ psycopg.  Connections are per thread; every unit of work is one transaction.
 from __future__ import annotations
 
 import contextlib
+import functools
 import sqlite3
 import threading
 from collections.abc import Iterator, Sequence
@@ -22,6 +23,15 @@ from rsrp.context._errors import ContextStoreError
 __all__ = ["Database", "Tx", "sqlite_path"]
 
 Param = str | int | bytes | None
+
+
+#: Rows per multi-row INSERT (10 columns: 640 parameters, under every SQLite's limit).
+_CHUNK = 64
+
+
+@functools.cache
+def _multi(head: str, values: str, size: int) -> str:
+    return f"{head} VALUES {', '.join([values] * size)}"
 
 
 class Tx:
@@ -44,6 +54,20 @@ class Tx:
             sql = sql.replace("?", "%s")
         if rows:
             self._cur.executemany(sql, [tuple(r) for r in rows])
+
+    def insert_rows(self, head: str, values: str, rows: Sequence[Sequence[Param]]) -> None:
+        """``head VALUES values, values, ...`` for every row: ``executemany`` with one
+        statement per row costs about twice as much per row (SQLite and psycopg alike).
+
+        Statements hold a power of two of rows, at most :data:`_CHUNK`: a few fixed
+        shapes the connection's statement cache keeps, and few parameters each.
+        """
+        k = 0
+        while k < len(rows):
+            size = min(_CHUNK, 1 << ((len(rows) - k).bit_length() - 1))
+            sql = _multi(head, values, size)
+            self.execute(sql, [p for row in rows[k : k + size] for p in row])
+            k += size
 
     def lastrowid(self) -> int:
         return int(self._cur.lastrowid)

@@ -307,8 +307,8 @@ class EventLog:
             (first + k, agent_id, _micros(at), account_digest(account))
             for k, (agent_id, at, account) in enumerate(items)
         ]
-        tx.executemany(
-            "INSERT INTO decision_events (id, agent_id, at, account) VALUES (?, ?, ?, ?)", rows
+        tx.insert_rows(
+            "INSERT INTO decision_events (id, agent_id, at, account)", "(?, ?, ?, ?)", rows
         )
         out: list[Reservation] = []
         for event_id, agent_id, at_us, digest in rows:
