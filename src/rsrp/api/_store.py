@@ -132,15 +132,19 @@ class ServiceStore:
     def record_many(
         self, rows: list[tuple[DecisionRow, dt.datetime | None, tuple[int, int, int] | None]]
     ) -> None:
+        # A batch shares one time (and one approval deadline): convert each once.
+        times = {r.at for r, _, _ in rows} | {e for _, e, _ in rows if e is not None}
+        micros = {at: _us(at) for at in times}
+        us = micros.__getitem__
         decisions = [
             (
                 r.request_id, r.ledger_index, r.agent_id, r.mission_id, r.outcome, r.code,
-                r.message, _us(r.at), r.kind, r.parent,
+                r.message, us(r.at), r.kind, r.parent,
             )
             for r, _, _ in rows
         ]  # fmt: skip
         approvals = [
-            (r.request_id, r.agent_id, _us(r.at), _us(expires))
+            (r.request_id, r.agent_id, us(r.at), us(expires))
             for r, expires, _ in rows
             if expires is not None
         ]

@@ -303,8 +303,9 @@ class EventLog:
             " SELECT seq FROM sqlite_sequence WHERE name = 'decision_events')"
         )[0][0]
         first = int(top or 0) + 1
+        micros = {at: _micros(at) for at in {at for _, at, _ in items}}  # a batch: one time
         rows = [
-            (first + k, agent_id, _micros(at), account_digest(account))
+            (first + k, agent_id, micros[at], account_digest(account))
             for k, (agent_id, at, account) in enumerate(items)
         ]
         tx.insert_rows(
