@@ -11,11 +11,10 @@ envelope at an index at or past ``log_from`` (rsrp.api._approvals recovers both)
 from __future__ import annotations
 
 import datetime as dt
-import uuid
 from dataclasses import dataclass
 
 from rsrp.api._owners import OwnerLostError
-from rsrp.api._store import DecisionRow, ServiceStore, _dt, _us
+from rsrp.api._store import DecisionRow, ServiceStore, _dt, _us, request_ids
 from rsrp.context import Database
 
 __all__ = ["ConclusionStore", "InFlight"]
@@ -80,7 +79,7 @@ class ConclusionStore:
         lock) or SQLite cannot both claim the row.
         """
         actor, status, reason = how
-        resolution_id = str(uuid.uuid4())
+        resolution_id = request_ids(1)[0]
         with self.db.transaction(write=True) as tx:
             won = tx.execute(_CLAIM[expired], (actor, resolution_id, decision_id, _us(now)))
             if not won:
