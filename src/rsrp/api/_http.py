@@ -26,7 +26,7 @@ from rsrp.context import ContextDataError, UnknownAgentError
 from rsrp.errors import RsrpError
 from rsrp.keys import UnknownKeyError
 
-__all__ = ["BodyLimitMiddleware", "install_error_handlers", "problem"]
+__all__ = ["BodyLimitMiddleware", "bearer_challenge", "install_error_handlers", "problem"]
 
 log = logging.getLogger("rsrp.api")
 
@@ -44,6 +44,18 @@ def problem(status: int, title: str, detail: str, **extra: Any) -> JSONResponse:
     return JSONResponse(
         body, status_code=status, media_type="application/problem+json", headers=headers
     )
+
+
+def bearer_challenge(error: str | None = None, description: str = "") -> str:
+    """A ``WWW-Authenticate`` value per RFC 6750 §3 (``error`` from §3.1, or none)."""
+    value = 'Bearer realm="rsrp"'
+    if error is not None:
+        value += f', error="{error}"'
+        # §3: error_description is limited to %x20-21 / %x23-5B / %x5D-7E.
+        text = "".join(c for c in description if " " <= c <= "~" and c not in '"\\')
+        if text:
+            value += f', error_description="{text[:200]}"'
+    return value
 
 
 class _BodyTooLargeError(Exception):
@@ -133,8 +145,12 @@ def install_error_handlers(app: FastAPI) -> None:
             reason = "unauthenticated" if isinstance(exc, AuthError) else "rate_limited"
             metrics.rejected.labels(reason).inc()
         if isinstance(exc, AuthError):
-            resp = problem(401, "Unauthorized", str(exc))
-            resp.headers["WWW-Authenticate"] = 'Bearer realm="rsrp"'
+            # RFC 6750 §3.1: a malformed request is 400, a refused token 401.
+            if exc.bearer_error == "invalid_request":
+                resp = problem(400, "Bad Request", str(exc))
+            else:
+                resp = problem(401, "Unauthorized", str(exc))
+            resp.headers["WWW-Authenticate"] = bearer_challenge(exc.bearer_error, str(exc))
             return resp
         if isinstance(exc, RateLimitedError):
             return problem(429, "Too Many Requests", str(exc), retry_after=exc.retry_after)
