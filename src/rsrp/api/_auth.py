@@ -111,7 +111,8 @@ class Authenticator:
         tls = (extensions or {}).get("tls")
         peer = tls.get(TLS_PEER_KEY) if isinstance(tls, Mapping) else None
         if not isinstance(peer, PeerCertificate):
-            raise AuthError("a client certificate or a bearer token is required")
+            refused = tls.get("client_cert_error") if isinstance(tls, Mapping) else None
+            raise AuthError(refused or "a client certificate or a bearer token is required")
         return Identity(peer.principal, self._cert_roles(peer.principal), "mtls")
 
 

@@ -58,12 +58,24 @@ def bearer_challenge(error: str | None = None, description: str = "") -> str:
     return value
 
 
-class _BodyTooLargeError(Exception):
-    pass
+_BODY_METHODS = frozenset({"POST", "PUT", "PATCH"})
+
+
+def _is_json(content_type: bytes) -> bool:
+    """``application/json`` or a ``+json`` structured syntax (RFC 6839), any parameters."""
+    media = content_type.split(b";", 1)[0].strip().lower()
+    return media == b"application/json" or (
+        media.startswith(b"application/") and media.endswith(b"+json")
+    )
 
 
 class BodyLimitMiddleware:
-    """Refuse bodies over ``limit`` bytes (413) by header and while streaming."""
+    """Refuse bodies over ``limit`` bytes (413, RFC 9110 §15.5.14) by ``Content-Length``
+    and while streaming (chunked), and a request body that is not JSON (415, §15.5.16).
+
+    A streamed body over the limit is answered 413 at once; the application then sees
+    the client as gone (``http.disconnect``) and whatever it answers is dropped.
+    """
 
     def __init__(self, app: Callable[[Scope, Receive, Send], Awaitable[None]], limit: int) -> None:
         self.app = app
@@ -73,38 +85,67 @@ class BodyLimitMiddleware:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
+        length: bytes | None = None
+        content_type: bytes | None = None
+        chunked = False
         for name, value in scope.get("headers", ()):
-            if name == b"content-length" and (not value.isdigit() or int(value) > self.limit):
-                await _send_413(send, self.limit)
-                return
+            if name == b"content-length":
+                length = value
+            elif name == b"content-type":
+                content_type = value
+            elif name == b"transfer-encoding":
+                chunked = True
+        if length is not None and (not length.isdigit() or int(length) > self.limit):
+            await _send(
+                send, 413, "Payload Too Large", f"request body larger than {self.limit} bytes"
+            )
+            return
+        has_body = chunked or (length is not None and int(length) > 0)
+        json_body = content_type is not None and _is_json(content_type)
+        if has_body and scope.get("method") in _BODY_METHODS and not json_body:
+            await _send(
+                send, 415, "Unsupported Media Type", "the request body must be application/json"
+            )
+            return
+        if not chunked:  # Content-Length bounds the body; h11/httptools enforce it
+            await self.app(scope, receive, send)
+            return
         seen = 0
         started = False
+        refused = False
 
         async def limited_receive() -> MutableMapping[str, Any]:
-            nonlocal seen
+            nonlocal seen, started, refused
+            if refused:
+                return {"type": "http.disconnect"}
             message = await receive()
             if message["type"] == "http.request":
                 seen += len(message.get("body", b""))
-                if seen > self.limit:
-                    raise _BodyTooLargeError
+                if seen > self.limit and not started:
+                    refused = started = True
+                    await _send(
+                        send,
+                        413,
+                        "Payload Too Large",
+                        f"request body larger than {self.limit} bytes",
+                    )
+                    return {"type": "http.disconnect"}
             return message
 
         async def tracking_send(message: MutableMapping[str, Any]) -> None:
             nonlocal started
+            if refused:
+                return  # the 413 is the answer
             if message["type"] == "http.response.start":
                 started = True
             await send(message)
 
-        try:
-            await self.app(scope, limited_receive, tracking_send)
-        except _BodyTooLargeError:
-            if not started:
-                await _send_413(send, self.limit)
+        await self.app(scope, limited_receive, tracking_send)
 
 
-async def _send_413(send: Send, limit: int) -> None:
-    resp = problem(413, "Payload Too Large", f"request body larger than {limit} bytes")
-    await send({"type": "http.response.start", "status": 413, "headers": resp.raw_headers})
+async def _send(send: Send, status: int, title: str, detail: str) -> None:
+    resp = problem(status, title, detail)
+    await send({"type": "http.response.start", "status": status, "headers": resp.raw_headers})
     await send({"type": "http.response.body", "body": resp.body})
 
 
@@ -123,11 +164,12 @@ def _validation_detail(exc: RequestValidationError) -> list[dict[str, Any]]:
 def install_error_handlers(app: FastAPI) -> None:
     async def on_validation(_: Request, exc: Exception) -> JSONResponse:
         assert isinstance(exc, RequestValidationError)
+        errors = _validation_detail(exc)
+        if any(e["type"] == "json_invalid" for e in errors):
+            # Not JSON at all is a syntax error (RFC 9110 §15.5.1), not 422 (§15.5.21).
+            return problem(400, "Bad Request", "the request body is not valid JSON", errors=errors)
         return problem(
-            422,
-            "Invalid request",
-            "the request does not match the schema",
-            errors=_validation_detail(exc),
+            422, "Invalid request", "the request does not match the schema", errors=errors
         )
 
     async def on_http(_: Request, exc: Exception) -> JSONResponse:

@@ -19,7 +19,7 @@ from typing import Any
 
 from cryptography import x509
 from cryptography.hazmat.primitives import hashes
-from cryptography.x509.oid import NameOID
+from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
 from uvicorn.protocols.http.h11_impl import H11Protocol
 from uvicorn.protocols.http.httptools_impl import HttpToolsProtocol
 
@@ -27,10 +27,12 @@ from rsrp.api.devpki import AGENT_URI_PREFIX
 
 __all__ = [
     "TLS_PEER_KEY",
+    "ClientCertificateError",
     "MtlsH11Protocol",
     "MtlsHttpToolsProtocol",
     "PeerCertificate",
     "peer_from_der",
+    "server_ssl_context",
 ]
 
 #: Key of our parsed peer inside the ASGI ``tls`` extension.
@@ -40,6 +42,17 @@ Scope = MutableMapping[str, Any]
 ASGIApp = Callable[
     [Scope, Callable[[], Awaitable[Any]], Callable[[Any], Awaitable[None]]], Awaitable[None]
 ]
+
+
+class ClientCertificateError(ValueError):
+    """A chain-verified client certificate that still may not authenticate a client."""
+
+
+def server_ssl_context(_config: object, default: Callable[[], ssl.SSLContext]) -> ssl.SSLContext:
+    """uvicorn ``ssl_context_factory``: its context, never below TLS 1.2 (RFC 8996, RFC 9325)."""
+    ctx = default()
+    ctx.minimum_version = ssl.TLSVersion.TLSv1_2
+    return ctx
 
 
 @dataclass(frozen=True, slots=True)
@@ -71,9 +84,29 @@ def _principal(cert: x509.Certificate) -> str | None:
     return None
 
 
+def _require_client_auth(cert: x509.Certificate) -> None:
+    """RFC 5280 §4.2.1.12: the certificate must be issued for TLS client authentication.
+
+    OpenSSL's handshake refuses an extendedKeyUsage without clientAuth but admits a
+    certificate with no such extension at all; we require it to be present.
+    """
+    try:
+        eku = cert.extensions.get_extension_for_class(x509.ExtendedKeyUsage).value
+    except x509.ExtensionNotFound:
+        eku = None
+    if eku is None or ExtendedKeyUsageOID.CLIENT_AUTH not in eku:
+        raise ClientCertificateError(
+            "the client certificate lacks the clientAuth extended key usage"
+        )
+
+
 def peer_from_der(der: bytes) -> PeerCertificate | None:
-    """Parse a DER client certificate; None when it names no principal."""
+    """Parse a DER client certificate; None when it names no principal.
+
+    Raises ClientCertificateError when it is not a TLS client certificate (no clientAuth EKU).
+    """
     cert = x509.load_der_x509_certificate(der)
+    _require_client_auth(cert)
     principal = _principal(cert)
     if principal is None:
         return None
@@ -103,12 +136,17 @@ def _tls_extension(transport: asyncio.BaseTransport) -> dict[str, Any] | None:
         ext["client_cert_chain"] = [ssl.DER_cert_to_PEM_cert(der)]
         try:
             peer = peer_from_der(der)
+        except ClientCertificateError as e:
+            peer = None
+            ext["client_cert_error"] = str(e)
         except ValueError:
             peer = None
             ext["client_cert_error"] = "unparsable client certificate"
         if peer is not None:
             ext["client_cert_name"] = peer.subject
             ext[TLS_PEER_KEY] = peer
+        elif ext["client_cert_error"] is None:
+            ext["client_cert_error"] = "the client certificate names no principal"
     return ext
 
 
