@@ -26,7 +26,14 @@ from rsrp.context import ContextDataError, UnknownAgentError
 from rsrp.errors import RsrpError
 from rsrp.keys import UnknownKeyError
 
-__all__ = ["BodyLimitMiddleware", "bearer_challenge", "install_error_handlers", "problem"]
+__all__ = [
+    "PROBLEM_RESPONSES",
+    "BodyLimitMiddleware",
+    "bearer_challenge",
+    "install_error_handlers",
+    "install_problem_schema",
+    "problem",
+]
 
 log = logging.getLogger("rsrp.api")
 
@@ -44,6 +51,85 @@ def problem(status: int, title: str, detail: str, **extra: Any) -> JSONResponse:
     return JSONResponse(
         body, status_code=status, media_type="application/problem+json", headers=headers
     )
+
+
+_TEXT = {"type": "string"}
+#: The RFC 9457 problem document every error answer carries (OpenAPI component ``Problem``).
+PROBLEM_SCHEMA: dict[str, Any] = {
+    "type": "object",
+    "required": ["type", "title", "status", "detail"],
+    "properties": {
+        "type": _TEXT,
+        "title": _TEXT,
+        "status": {"type": "integer", "minimum": 400, "maximum": 599},
+        "detail": _TEXT,
+        "errors": {
+            "type": "array",
+            "items": {
+                "type": "object",
+                "properties": {
+                    "loc": {"type": "array", "items": _TEXT},
+                    "msg": _TEXT,
+                    "type": _TEXT,
+                },
+            },
+        },
+        "retry_after": {"type": "number"},
+        "error_id": _TEXT,
+        "decision": _TEXT,
+        "code": _TEXT,
+        "request_id": {"type": ["string", "null"]},
+    },
+}
+
+
+def _problem_response(description: str, **headers: str) -> dict[str, Any]:
+    out: dict[str, Any] = {
+        "description": description,
+        "content": {
+            "application/problem+json": {"schema": {"$ref": "#/components/schemas/Problem"}}
+        },
+    }
+    if headers:
+        out["headers"] = {k: {"description": v, "schema": _TEXT} for k, v in headers.items()}
+    return out
+
+
+#: Error answers any operation may give (a route's own entry for a code wins).
+PROBLEM_RESPONSES: dict[int | str, dict[str, Any]] = {
+    400: _problem_response("Malformed request: not JSON, or an empty bearer token"),
+    401: _problem_response(
+        "No acceptable client certificate or bearer token",
+        **{"WWW-Authenticate": "RFC 6750 §3 Bearer challenge"},
+    ),
+    403: _problem_response(
+        "The caller lacks the role",
+        **{"WWW-Authenticate": "Bearer insufficient_scope, for token callers"},
+    ),
+    404: _problem_response("Not found"),
+    409: _problem_response("Conflict with the resource's state"),
+    413: _problem_response("Request body too large"),
+    415: _problem_response("Request body is not application/json"),
+    422: _problem_response("The request does not match the schema"),
+    429: _problem_response(
+        "Rate limit exceeded", **{"Retry-After": "Seconds to wait (RFC 9110 §10.2.3)"}
+    ),
+    500: _problem_response("Internal error (no details)"),
+    503: _problem_response("A pipeline stage is unavailable: BLOCK, nothing acknowledged"),
+}
+
+
+def install_problem_schema(app: FastAPI) -> None:
+    """Add the ``Problem`` component that :data:`PROBLEM_RESPONSES` refers to."""
+    generate = app.openapi
+
+    def openapi() -> dict[str, Any]:
+        if app.openapi_schema is None:
+            doc = generate()
+            doc.setdefault("components", {}).setdefault("schemas", {})["Problem"] = PROBLEM_SCHEMA
+        return app.openapi_schema  # type: ignore[return-value]
+
+    app.openapi = openapi  # type: ignore[method-assign]
 
 
 def bearer_challenge(error: str | None = None, description: str = "") -> str:

@@ -59,8 +59,8 @@ def readyz(service: ServiceDep) -> JSONResponse:
 
 
 _METRICS_TYPES = {
-    "text/plain; version=0.0.4": {"schema": {"type": "string"}},
-    "application/openmetrics-text; version=1.0.0": {"schema": {"type": "string"}},
+    "text/plain": {"schema": {"type": "string"}},
+    "application/openmetrics-text": {"schema": {"type": "string"}},
 }
 
 
