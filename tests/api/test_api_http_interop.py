@@ -18,13 +18,16 @@ from pathlib import Path
 
 import httpx
 import pytest
+from cryptography.hazmat.primitives import serialization
 from prometheus_client.openmetrics.parser import text_string_to_metric_families as om_families
 from prometheus_client.parser import text_string_to_metric_families
 from tests.api.conftest import Running, service_settings
 from tests.api.test_api_mtls import BODY
 from tests.fixtures.tls import PkiFiles, serve_app
 
-from rsrp.api import create_app
+from rsrp.api import create_app, peer_from_der
+from rsrp.api._tls import ClientCertificateError
+from rsrp.api.devpki import CertKey, issue, load_ca
 
 CURL = shutil.which("curl")
 OPENSSL = shutil.which("openssl")
@@ -222,3 +225,39 @@ def test_api_http_metrics_openmetrics_for_prometheus_accept(running: Running) ->
     assert r.text.endswith("# EOF\n")
     names = {f.name for f in om_families(r.text)}
     assert {"rsrp_decisions", "rsrp_incidents"} <= names
+
+
+# --- which principal a client certificate names (docs/service.md) -------------------------
+
+
+def _der(ca: CertKey, cn: str, *uris: str) -> bytes:
+    return issue(ca, cn, uris=uris).cert.public_bytes(serialization.Encoding.DER)
+
+
+@pytest.mark.parametrize(
+    ("cn", "uris", "principal"),
+    [
+        ("cn-name", ("urn:rsrp:agent:agent-007",), "agent-007"),
+        ("cn-name", ("URN:RSRP:agent:agent-007",), "agent-007"),
+        ("cn-name", ("urn:rsrp:AGENT:agent-007",), "cn-name"),
+        ("cn-name", ("spiffe://registry.example/ns/prod/sa/agent-008",), "agent-008"),
+        ("cn-name", ("https://agents.example/agent-009",), "cn-name"),
+        ("cn-name", ("urn:rsrp:agent:a", "urn:rsrp:agent:a"), "a"),
+        ("cn-name", (), "cn-name"),
+    ],
+)
+def test_api_http_certificate_principal(
+    tls_pki: PkiFiles, cn: str, uris: tuple[str, ...], principal: str
+) -> None:
+    peer = peer_from_der(_der(load_ca(tls_pki.directory), cn, *uris))
+    assert peer is not None and peer.principal == principal
+
+
+def test_api_http_certificate_naming_two_principals_refused(tls_pki: PkiFiles) -> None:
+    ca = load_ca(tls_pki.directory)
+    der = _der(ca, "cn", "urn:rsrp:agent:a", "spiffe://td/sa/b")
+    with pytest.raises(ClientCertificateError, match="several principals"):
+        peer_from_der(der)
+    server = issue(ca, "x", server=True).cert.public_bytes(serialization.Encoding.DER)
+    with pytest.raises(ClientCertificateError, match="clientAuth"):
+        peer_from_der(server)

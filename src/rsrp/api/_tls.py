@@ -64,24 +64,35 @@ class PeerCertificate:
     fingerprint_sha256: str
 
 
+def _uri_principal(uri: str) -> str | None:
+    # RFC 8141 §3.1: "urn:" and the NID ("rsrp") compare without case, the rest exactly.
+    n = len("urn:rsrp:")
+    if uri[:n].lower() == AGENT_URI_PREFIX[:n] and uri[n : len(AGENT_URI_PREFIX)] == "agent:":
+        return uri[len(AGENT_URI_PREFIX) :] or None
+    if uri[: len("spiffe://")].lower() == "spiffe://":
+        tail = uri[len("spiffe://") :].split("/")
+        return tail[-1] if len(tail) >= 2 and tail[-1] else None
+    return None
+
+
 def _principal(cert: x509.Certificate) -> str | None:
-    """URI SAN ``urn:rsrp:agent:ID`` or ``spiffe://domain/.../ID`` first, then the subject CN."""
+    """URI SAN ``urn:rsrp:agent:ID`` or ``spiffe://domain/.../ID`` first, then the subject CN.
+
+    A certificate naming two different principals (two identity URIs, or two CNs when
+    there is none) is refused: its identity would depend on which one we read.
+    """
     try:
         san = cert.extensions.get_extension_for_class(x509.SubjectAlternativeName).value
         uris = san.get_values_for_type(x509.UniformResourceIdentifier)
     except x509.ExtensionNotFound:
         uris = []
-    for uri in uris:
-        if uri.startswith(AGENT_URI_PREFIX) and len(uri) > len(AGENT_URI_PREFIX):
-            return uri[len(AGENT_URI_PREFIX) :]
-        if uri.startswith("spiffe://"):
-            tail = uri[len("spiffe://") :].split("/")
-            if len(tail) >= 2 and tail[-1]:
-                return tail[-1]
-    cns = cert.subject.get_attributes_for_oid(NameOID.COMMON_NAME)
-    if cns and isinstance(cns[0].value, str) and cns[0].value:
-        return cns[0].value
-    return None
+    named = {p for p in (_uri_principal(u) for u in uris) if p}
+    if not named:
+        attrs = cert.subject.get_attributes_for_oid(NameOID.COMMON_NAME)
+        named = {a.value for a in attrs if isinstance(a.value, str) and a.value}
+    if len(named) > 1:
+        raise ClientCertificateError("the client certificate names several principals")
+    return named.pop() if named else None
 
 
 def _require_client_auth(cert: x509.Certificate) -> None:
