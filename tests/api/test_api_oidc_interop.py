@@ -13,6 +13,7 @@ from __future__ import annotations
 import base64
 import json
 import ssl
+import tempfile
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -23,6 +24,8 @@ import httpx
 import jwt
 import pytest
 from cryptography.hazmat.primitives.asymmetric import ec, rsa
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 from jwt.algorithms import ECAlgorithm, RSAAlgorithm
 from starlette.applications import Starlette
 from starlette.requests import Request
@@ -458,3 +461,54 @@ def test_api_oidc_interop_typ_at_jwt(tmp_path: Path) -> None:
     for claim in ("jti", "client_id", "iat"):
         with pytest.raises(TokenError, match=f"claim {claim} is missing"):
             v.verify(token(claims(**{claim: None}), header={"typ": "at+jwt"}))
+
+
+# --- hostile input: every refusal is a TokenError (401), never a crash (5xx) ---------------
+
+
+def test_api_oidc_interop_deeply_nested_header_is_refused(tmp_path: Path) -> None:
+    v = _verifier(tmp_path, [jwk(SIG, "kc-rs256")])
+    with pytest.raises(TokenError, match="malformed"):
+        v.verify(b64(b"[" * 5000) + ".e30.")
+    with pytest.raises(TokenError, match="malformed"):
+        parse_jwks(b"[" * 100_000)
+
+
+_JSON = st.recursive(
+    st.none() | st.booleans() | st.integers() | st.floats() | st.text(max_size=20),
+    lambda inner: st.lists(inner, max_size=4) | st.dictionaries(st.text(max_size=8), inner),
+    max_leaves=20,
+)
+
+
+@settings(max_examples=200, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(
+    header=st.dictionaries(
+        st.sampled_from(["alg", "kid", "typ", "crit", "b64", "jku", "x"]), _JSON, max_size=5
+    ),
+    payload=st.dictionaries(
+        st.sampled_from(["iss", "aud", "exp", "nbf", "iat", "sub", "realm_access"]), _JSON
+    ),
+    signature=st.text(max_size=50),
+)
+def test_api_oidc_interop_hostile_tokens_only_token_errors(
+    header: dict[str, Any], payload: dict[str, Any], signature: str
+) -> None:
+    hostile = f"{b64(json.dumps(header).encode())}.{b64(json.dumps(payload).encode())}.{signature}"
+    with pytest.raises(TokenError):
+        _HOSTILE.verify(hostile)
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.text(max_size=300))
+def test_api_oidc_interop_arbitrary_text_only_token_errors(text: str) -> None:
+    with pytest.raises(TokenError):
+        _HOSTILE.verify(text)
+
+
+def _hostile_verifier() -> OidcVerifier:
+    directory = Path(tempfile.mkdtemp(prefix="rsrp-oidc-hostile-"))
+    return _verifier(directory, [jwk(SIG, "kc-rs256"), jwk(EC256, "kc-es256")])
+
+
+_HOSTILE = _hostile_verifier()

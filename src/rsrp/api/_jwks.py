@@ -110,7 +110,7 @@ def parse_jwks(data: bytes) -> tuple[Jwk, ...]:
     """The usable keys of a JWK Set document (RFC 7517 §5); TokenError if none."""
     try:
         doc = json.loads(data)
-    except (ValueError, UnicodeDecodeError) as e:
+    except (ValueError, RecursionError) as e:
         raise TokenError("the identity provider's key set is malformed") from e
     members = doc.get("keys") if isinstance(doc, dict) else None
     if not isinstance(members, list):

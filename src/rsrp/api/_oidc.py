@@ -106,7 +106,7 @@ def _header(token: str) -> dict[str, Any]:
     try:
         raw = base64.urlsafe_b64decode(parts[0] + "=" * (-len(parts[0]) % 4))
         header = json.loads(raw)
-    except (binascii.Error, ValueError) as e:
+    except (binascii.Error, ValueError, RecursionError) as e:  # deep nesting: RecursionError
         raise TokenError("malformed token header") from e
     if not isinstance(header, dict):
         raise TokenError("malformed token header")
@@ -183,6 +183,8 @@ class OidcVerifier:
                 raise TokenError(f"token rejected: claim {e.claim} is missing") from e
             except jwt.PyJWTError as e:
                 raise TokenError(f"token rejected: {type(e).__name__}") from e
+            except RecursionError as e:  # a payload nested beyond the parser's depth
+                raise TokenError("malformed token payload") from e
             return claims
         raise TokenError("token signature invalid")
 
