@@ -512,3 +512,27 @@ def _hostile_verifier() -> OidcVerifier:
 
 
 _HOSTILE = _hostile_verifier()
+
+
+def test_api_oidc_interop_settings_reach_the_verifier(tmp_path: Path) -> None:
+    from rsrp.api import load_settings
+
+    (tmp_path / "jwks.json").write_text(json.dumps(keycloak_jwks()))
+    config = tmp_path / "rsrp.toml"
+    config.write_text(
+        f"""
+[auth.oidc]
+issuer = "{REALM}"
+audience = "{AUD}"
+jwks = "{tmp_path / "jwks.json"}"
+leeway_s = 0
+typ = "at+jwt"
+client_roles = "{AUD}"
+jwks_max_age_s = 120
+"""
+    )
+    settings = load_settings(
+        config, **service_settings(tmp_path).model_dump(exclude={"auth", "mode"})
+    )
+    cfg = create_app(settings).state.service.auth.oidc.config
+    assert (cfg.leeway_s, cfg.typ, cfg.client_roles, cfg.max_age_s) == (0, "at+jwt", AUD, 120.0)
