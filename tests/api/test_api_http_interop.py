@@ -87,15 +87,6 @@ def test_api_http_tls_below_12_refused(running: Running, version: str) -> None:
     assert "Protocol version:" not in out.stderr  # and no handshake completed
 
 
-@pytest.mark.parametrize("client", ["not-yet-valid", "server-eku"])
-def test_api_http_client_certificate_refused_in_handshake(running: Running, client: str) -> None:
-    with (
-        running.client(client) as c,
-        pytest.raises((httpx.ConnectError, httpx.ReadError, httpx.RemoteProtocolError)),
-    ):
-        c.get("/healthz")
-
-
 def test_api_http_client_certificate_without_eku_is_401(running: Running) -> None:
     # OpenSSL admits a certificate with no extendedKeyUsage; the service requires clientAuth.
     with running.client("no-eku") as c:
