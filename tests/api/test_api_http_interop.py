@@ -87,6 +87,17 @@ def test_api_http_tls_below_12_refused(running: Running, version: str) -> None:
     assert "Protocol version:" not in out.stderr  # and no handshake completed
 
 
+@needs_openssl
+def test_api_http_tls12_without_aead_or_forward_secrecy_refused(running: Running) -> None:
+    # RFC 9325 §4.2: no CBC suite with TLS 1.2 (Python's default list still has AES-CBC-SHA256).
+    refused = s_client(running, "agent-001", "-tls1_2", "-cipher", "ECDHE-ECDSA-AES128-SHA256")
+    assert refused.returncode != 0
+    assert "Protocol version:" not in refused.stderr
+    ok = s_client(running, "agent-001", "-tls1_2", "-cipher", "ECDHE-ECDSA-CHACHA20-POLY1305")
+    assert ok.returncode == 0, ok.stderr
+    assert "ECDHE-ECDSA-CHACHA20-POLY1305" in ok.stderr
+
+
 def test_api_http_client_certificate_without_eku_is_401(running: Running) -> None:
     # OpenSSL admits a certificate with no extendedKeyUsage; the service requires clientAuth.
     with running.client("no-eku") as c:

@@ -48,10 +48,16 @@ class ClientCertificateError(ValueError):
     """A chain-verified client certificate that still may not authenticate a client."""
 
 
+#: TLS 1.2 suites (TLS 1.3's are all AEAD): forward secret and AEAD only, RFC 9325 §4.2.
+TLS12_CIPHERS = "ECDHE+AESGCM:ECDHE+CHACHA20"
+
+
 def server_ssl_context(_config: object, default: Callable[[], ssl.SSLContext]) -> ssl.SSLContext:
-    """uvicorn ``ssl_context_factory``: its context, never below TLS 1.2 (RFC 8996, RFC 9325)."""
+    """uvicorn ``ssl_context_factory``: its context, never below TLS 1.2 (RFC 8996), and
+    with TLS 1.2 limited to ECDHE with AES-GCM or ChaCha20-Poly1305 (RFC 9325 §4.2)."""
     ctx = default()
     ctx.minimum_version = ssl.TLSVersion.TLSv1_2
+    ctx.set_ciphers(TLS12_CIPHERS)
     return ctx
 
 
