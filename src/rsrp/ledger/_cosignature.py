@@ -4,9 +4,13 @@ Three cosigner kinds, each a note signer/verifier over a checkpoint text:
 
 - type ``0x04``, Ed25519 (§Ed25519 signed message): signs
   ``"cosignature/v1\\ntime <t>\\n" || checkpoint body`` (extension lines included).
+  The text must be a (strictly parsed) checkpoint body, as in torchwood.
 - type ``0x06``, ML-DSA-44 (§ML-DSA-44 signed message): signs the binary
   ``cosigned_message`` (label ``subtree/v1\\n\\0``, cosigner name, timestamp, origin,
-  start=0, end=size, root) with FIPS 204 pure ML-DSA and an empty context.
+  start=0, end=size, root) with FIPS 204 pure ML-DSA and an empty context. The
+  message does not cover extension lines, so ML-DSA cosigners refuse to sign, and
+  verifiers reject, checkpoints that have any (tlog-checkpoint: they "SHOULD be
+  empty"; torchwood does the same).
 - type ``0xff`` + identifier ``rsrp/tlog-cosignature/ml-dsa-65@v1`` (signed-note
   §Signature types allows 0xff "followed by a longer identifier"): an rsrp
   extension for NIST level 3 deployments. Same ``cosigned_message`` as ML-DSA-44,
@@ -100,12 +104,25 @@ class CosignatureKind:
     signature_size: int
 
     def message(self, name: str, text: bytes, timestamp: int) -> bytes:
-        if self.type_bytes == COSIG_ED25519:
-            return ed25519_cosignature_message(text, timestamp)
+        """The signed message for ``text``, which must be a checkpoint body (§Format).
+
+        Raises :class:`CheckpointError` for any other text, and for an ML-DSA kind on a
+        checkpoint with extension lines: ``cosigned_message`` does not cover them, so a
+        third party could add lines under a valid signature (torchwood refuses these too).
+        """
         try:
             cp = parse_checkpoint(text)
         except CheckpointError as e:
             raise CheckpointError(f"{self.label} cosigns checkpoints only: {e}") from e
+        if self.type_bytes == COSIG_ED25519:
+            # A strictly parsed checkpoint re-encodes to the same bytes, so ``text`` is the
+            # "whole note body of the cosigned checkpoint" the spec signs, extensions included.
+            return ed25519_cosignature_message(text, timestamp)
+        if cp.extensions:
+            raise CheckpointError(
+                f"{self.label} cosignatures do not cover extension lines; "
+                "refusing a checkpoint that has some"
+            )
         return cosigned_message(name, timestamp, cp)
 
 
@@ -149,7 +166,11 @@ class CosignatureVerifier:
         timestamp = int.from_bytes(signature[:8], "big")
         if timestamp > MAX_TIMESTAMP:
             raise SignatureInvalidError(self.name, self.key_id, "timestamp exceeds 2^63-1")
-        message = kind.message(self.name, text, timestamp)
+        try:
+            message = kind.message(self.name, text, timestamp)
+        except CheckpointError as e:
+            # As torchwood's verifier: a cosignature over anything else is simply invalid.
+            raise SignatureInvalidError(self.name, self.key_id, str(e)) from e
         try:
             # Empty FIPS 204 context: the spec names none (checked against torchwood's vector).
             self._key.verify(signature[8:], message)  # type: ignore[attr-defined]

@@ -16,7 +16,7 @@ from dataclasses import dataclass
 
 from rsrp.errors import ConfigError, LedgerError
 from rsrp.ledger._checkpoint import Checkpoint, parse_checkpoint, parse_decimal
-from rsrp.ledger._cosignature import CosignatureKind
+from rsrp.ledger._cosignature import ED25519, CosignatureKind
 from rsrp.ledger._note import (
     MAX_NOTE_SIZE,
     Note,
@@ -39,6 +39,7 @@ from rsrp.ledger._witness_errors import (
     OldSizeConflictError,
     RollbackError,
     UnknownLogError,
+    UnsupportedCheckpointError,
 )
 from rsrp.ledger._witness_state import WitnessRecord, WitnessState
 
@@ -163,6 +164,11 @@ class Witness:
     def cosign(self, req: AddCheckpointRequest, raw: bytes = b"") -> tuple[NoteSignature, ...]:
         """Verify ``req`` against the stored state; cosign, persist and return our lines."""
         cp, parsed = self._open(req.checkpoint_note)
+        if cp.extensions and any(getattr(s, "kind", None) is not ED25519 for s in self.signers):
+            raise UnsupportedCheckpointError(
+                "checkpoint has extension lines, which this witness's ML-DSA cosignature "
+                "cannot cover (c2sp.org/tlog-cosignature); nothing was cosigned"
+            )
         try:
             with self.state.advance(cp.origin) as (current, out):
                 self._check(req, cp, current)
