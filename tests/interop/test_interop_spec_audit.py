@@ -6,7 +6,10 @@ spec leaves room) on a point where rsrp used to differ; docs/ledger-checkpoints.
 
 from __future__ import annotations
 
+import base64
 import hashlib
+import json
+import socket
 from pathlib import Path
 
 import httpx
@@ -17,9 +20,12 @@ from rsrp.ledger import (
     Checkpoint,
     Checkpointer,
     Log,
+    MalformedNoteError,
     MemoryTree,
+    SignatureInvalidError,
     TamperError,
     TilesSource,
+    UnknownKeyError,
     UnsupportedCheckpointError,
     Witness,
     WitnessServer,
@@ -30,6 +36,7 @@ from rsrp.ledger import (
     export_tiles,
     generate_key,
     open_note,
+    parse_note,
     sign_note,
     signer_from_skey,
     tile_path,
@@ -78,6 +85,106 @@ def test_witness_and_extension_lines(tmp_path: Path, key_type: str) -> None:
     finally:
         server.stop()
         state.close()
+
+
+def _ed25519_witness(tmp_path: Path) -> tuple[WitnessServer, WitnessState, bytes, str]:
+    note, log_vkey = _log_note(())
+    skey, wvkey = generate_key(WITNESS, "cosignature-ed25519")
+    state = WitnessState(tmp_path / "w.db")
+    witness = Witness(state, [signer_from_skey(skey)], {ORIGIN: [verifier_from_vkey(log_vkey)]})
+    body = format_add_checkpoint(AddCheckpointRequest(0, (), note))
+    return WitnessServer(witness).start(), state, body, wvkey
+
+
+def test_witness_accepts_a_chunked_request_body(tmp_path: Path) -> None:
+    """A client streaming its body (Go's http.Client with an io.Reader of unknown length,
+    httpx with an iterator) sends it chunked, without Content-Length (RFC 9112 §7.1)."""
+    server, state, body, wvkey = _ed25519_witness(tmp_path)
+    try:
+        r = httpx.post(server.url + "/add-checkpoint", content=iter([body[:7], body[7:]]))
+        assert r.request.headers.get("transfer-encoding") == "chunked"
+        assert "content-length" not in r.request.headers
+        assert r.status_code == 200, r.text
+        text = parse_note(body.split(b"\n\n", 1)[1]).text.encode()
+        assert open_note(text + b"\n" + r.content, [verifier_from_vkey(wvkey)]).verified
+        rec = state.get(ORIGIN)
+        assert rec is not None and rec.size == 5
+    finally:
+        server.stop()
+        state.close()
+
+
+def _raw_post(url: str, head: bytes, payload: bytes) -> bytes:
+    host, port = url.removeprefix("http://").split(":")
+    with socket.create_connection((host, int(port)), timeout=5) as sock:
+        sock.sendall(b"POST /add-checkpoint HTTP/1.1\r\nHost: x\r\n" + head + b"\r\n" + payload)
+        return sock.recv(4096)
+
+
+@pytest.mark.parametrize(
+    "payload",
+    [
+        b"0x5\r\nold 0\r\n0\r\n\r\n",  # int(.., 16) would accept the 0x prefix
+        b"5\r\nold 0XX0\r\n\r\n",  # chunk longer than its size line says
+        b"ffffffff\r\n",  # over the body cap
+        b"zz\r\n",
+    ],
+)
+def test_witness_refuses_malformed_chunked_bodies(tmp_path: Path, payload: bytes) -> None:
+    server, state, _, _ = _ed25519_witness(tmp_path)
+    try:
+        reply = _raw_post(server.url, b"Transfer-Encoding: chunked\r\n", payload)
+        assert reply.startswith(b"HTTP/1.1 400 "), reply
+        assert state.get(ORIGIN) is None
+    finally:
+        server.stop()
+        state.close()
+
+
+# --- signed-note ---------------------------------------------------------------------------
+
+_GO = json.loads(
+    (Path(__file__).parents[1] / "vectors/c2sp-signed-note-golang-x-mod.json").read_text()
+)
+
+
+def test_note_crlf_line_endings_are_malformed() -> None:
+    """signed-note §Format: no control characters but U+000A, so CRLF notes are refused."""
+    peter = verifier_from_vkey(_GO["peter_vkey"])
+    good = (_GO["text"] + "\n" + _GO["peter_sig_line"]).encode()
+    assert open_note(good, [peter]).verified
+    for bad in (good.replace(b"\n", b"\r\n"), good[:-1] + b"\r\n"):
+        with pytest.raises(MalformedNoteError, match="control character U\\+000D"):
+            open_note(bad, [peter])
+
+
+def test_note_split_is_at_the_last_empty_line() -> None:
+    """signed-note §Format: "the text is separated from the signatures by the last empty
+    line". An empty line between two signature lines turns the first into note text, so the
+    signature no longer covers the text (as Go's note.Open: bytes.LastIndex)."""
+    peter = verifier_from_vkey(_GO["peter_vkey"])
+    enoch = verifier_from_vkey(_GO["enoch_vkey"])
+    msg = (_GO["text"] + "\n" + _GO["peter_sig_line"] + "\n" + _GO["enoch_sig_line"]).encode()
+    assert parse_note(msg).text == _GO["text"] + "\n" + _GO["peter_sig_line"]
+    with pytest.raises(SignatureInvalidError):
+        open_note(msg, [peter, enoch])
+    with pytest.raises(UnknownKeyError):
+        open_note(msg, [peter])  # the only signature line left is Enoch's, unknown here
+
+
+def test_note_accepts_100_post_quantum_sized_signature_lines() -> None:
+    """signed-note: verifiers MUST accept at least 16 signatures, "post-quantum signatures can
+    be up to nearly 5kB". Our size cap must not bite before Go's 100-line cap: 99 unknown
+    ML-DSA-87-sized lines (4+4627 bytes) plus one known line still open."""
+    peter = verifier_from_vkey(_GO["peter_vkey"])
+    junk = [
+        f"\u2014 pq{i}.example/w {base64.b64encode(bytes([i]) * (4 + 4627)).decode()}\n"
+        for i in range(99)
+    ]
+    msg = (_GO["text"] + "\n" + "".join(junk) + _GO["peter_sig_line"]).encode()
+    assert len(msg) > 600_000
+    opened = open_note(msg, [peter])
+    assert len(opened.verified) == 1 and len(opened.unverified) == 99
 
 
 # --- tlog-tiles ----------------------------------------------------------------------------

@@ -35,6 +35,7 @@ __all__ = [
 
 _MAX_BODY = 1_100_000
 _ORIGIN_PATH = re.compile(r"/([0-9a-f]{64})/checkpoint")
+_CHUNK_SIZE = re.compile(rb"[0-9a-fA-F]{1,8}")
 
 
 class _Handler(BaseHTTPRequestHandler):
@@ -55,14 +56,9 @@ class _Handler(BaseHTTPRequestHandler):
         if self.path != "/add-checkpoint":
             self._send(404, b"not found\n")
             return
-        try:
-            length = int(self.headers.get("Content-Length", "-1"))
-        except ValueError:
-            length = -1
-        if not 0 <= length <= _MAX_BODY:
-            self._send(400, b"missing or oversized Content-Length\n")
+        body = self._read_body()
+        if body is None:
             return
-        body = self.rfile.read(length)
         try:
             lines = self.server.witness.add_checkpoint(body)
         except OldSizeConflictError as e:
@@ -78,6 +74,51 @@ class _Handler(BaseHTTPRequestHandler):
             self._send(500, f"{e}\n".encode())
             return
         self._send(200, lines)
+
+    def _read_body(self) -> bytes | None:
+        """The request body (Content-Length or chunked, RFC 9112 §6-7), or None once refused.
+
+        Clients that stream their body (Go's http.Client with a non-buffer reader, curl
+        reading a pipe) send it chunked; both forms are capped at ``_MAX_BODY``.
+        """
+        if self.headers.get("Transfer-Encoding", "").strip().lower() == "chunked":
+            body = self._read_chunked()
+            if body is None:
+                self.close_connection = True  # the rest of the stream is unframed
+                self._send(400, b"malformed or oversized chunked body\n")
+            return body
+        try:
+            length = int(self.headers.get("Content-Length", "-1"))
+        except ValueError:
+            length = -1
+        if not 0 <= length <= _MAX_BODY:
+            self.close_connection = True
+            self._send(400, b"missing or oversized Content-Length\n")
+            return None
+        return self.rfile.read(length)
+
+    def _read_chunked(self) -> bytes | None:
+        chunks: list[bytes] = []
+        total = 0
+        while True:
+            size_line = self.rfile.readline(80).split(b";", 1)[0].strip()
+            if not _CHUNK_SIZE.fullmatch(size_line):  # int(.., 16) would take "0x1f", "1_0"
+                return None
+            size = int(size_line, 16)
+            if total + size > _MAX_BODY:
+                return None
+            if size == 0:
+                break
+            chunk = self.rfile.read(size)
+            if len(chunk) != size or self.rfile.readline(3) != b"\r\n":
+                return None
+            chunks.append(chunk)
+            total += size
+        for _ in range(64):  # trailer fields, then the final empty line
+            line = self.rfile.readline(8192)
+            if line in (b"\r\n", b"\n", b""):
+                return b"".join(chunks)
+        return None
 
     def do_GET(self) -> None:
         m = _ORIGIN_PATH.fullmatch(self.path)
