@@ -20,6 +20,7 @@ from rsrp.ledger import (
     Checkpoint,
     Checkpointer,
     Log,
+    MalformedCheckpointError,
     MalformedNoteError,
     MemoryTree,
     SignatureInvalidError,
@@ -36,6 +37,7 @@ from rsrp.ledger import (
     export_tiles,
     generate_key,
     open_note,
+    parse_checkpoint,
     parse_note,
     sign_note,
     signer_from_skey,
@@ -185,6 +187,20 @@ def test_note_accepts_100_post_quantum_sized_signature_lines() -> None:
     assert len(msg) > 600_000
     opened = open_note(msg, [peter])
     assert len(opened.verified) == 1 and len(opened.unverified) == 99
+
+
+# --- tlog-checkpoint -----------------------------------------------------------------------
+
+
+def test_checkpoint_with_large_extension_lines_parses() -> None:
+    """tlog-checkpoint sets no size limit; torchwood accepts bodies up to 1e6 bytes (we used
+    to stop at 64 KiB). Beyond the note size cap it is refused."""
+    exts = tuple(f"ext{i} " + "a" * 1000 for i in range(100))
+    body = Checkpoint(ORIGIN, 5, ROOT, exts).body()
+    assert 64 * 1024 < len(body) < 1_000_000
+    assert parse_checkpoint(body).extensions == exts
+    with pytest.raises(MalformedCheckpointError, match="larger than"):
+        parse_checkpoint(Checkpoint(ORIGIN, 5, ROOT, ("a" * 1_000_000,)).body())
 
 
 # --- tlog-tiles ----------------------------------------------------------------------------
