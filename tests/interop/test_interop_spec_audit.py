@@ -14,7 +14,10 @@ from pathlib import Path
 
 import httpx
 import pytest
+from click.testing import Result
+from typer.testing import CliRunner
 
+from rsrp.cli.main import app
 from rsrp.errors import LedgerError
 from rsrp.ledger import (
     Checkpoint,
@@ -267,3 +270,56 @@ def test_uint16_bundle_limit_is_the_log_entry_limit(tmp_path: Path) -> None:
     assert bundle == b"\x00\x05small\xff\xff" + big
     _, data, _ = TilesSource(tmp_path / "out").read_entry_columns(0, 2)
     assert list(data) == [b"small", big]
+
+
+# --- tlog-proof: third-party proofs through the CLI ----------------------------------------
+
+_SUMDB = json.loads(
+    (Path(__file__).parents[1] / "vectors/c2sp-tlog-proof-sumdb-tessera.json").read_text()
+)
+
+
+def _verify_proof(tmp_path: Path, *args: str, proof: str | None = None) -> Result:
+    f = tmp_path / "p.tlog-proof"
+    f.write_text(proof if proof is not None else _SUMDB["proof"])
+    return CliRunner().invoke(app, ["receipt", "verify-proof", str(f), *args])
+
+
+@pytest.mark.parametrize(
+    "leaf_args",
+    [
+        ["--leaf-hash", "0fa57c511c3b2ffcc0a05ad63172568d265aaf9844e9b636a0978795396f2ab1"],
+        ["--leaf-hash", "D6V8URw7L/zAoFrWMXJWjSZar5hE6bY2oJeHlTlvKrE="],
+        ["--leaf-file"],
+    ],
+    ids=["hex", "base64", "file"],
+)
+def test_cli_verifies_the_published_sumdb_tlog_proof(tmp_path: Path, leaf_args: list[str]) -> None:
+    """The proof and leaf from transparency-dev/incubator cmd/tlog-verify/testdata, with that
+    tool's flags (its README: --log-key, --origin, one of --leaf-hash / --leaf-file)."""
+    if leaf_args == ["--leaf-file"]:
+        leaf = tmp_path / "leaf.txt"
+        leaf.write_bytes(_SUMDB["leaf"].encode())
+        leaf_args = ["--leaf-file", str(leaf)]
+    key = ["--log-key", _SUMDB["vkey"], "--origin", _SUMDB["origin"]]
+    res = _verify_proof(tmp_path, *key, *leaf_args)
+    assert res.exit_code == 0, res.output
+    assert f"at tree size {_SUMDB['size']}" in res.output
+    assert "sum.golang.org+033de0ae" in res.output
+
+
+def test_cli_verify_proof_fails_closed(tmp_path: Path) -> None:
+    good = ["--vkey", _SUMDB["vkey"], "--origin", _SUMDB["origin"]]
+    leaf = ["--leaf-hash", _SUMDB["leaf_hash_hex"]]
+    assert _verify_proof(tmp_path, *good, *leaf).exit_code == 0
+    # Origin defaults to the key's name, as tlog-verify: sum.golang.org's origin differs.
+    res = _verify_proof(tmp_path, "--vkey", _SUMDB["vkey"], *leaf)
+    assert res.exit_code == 1 and "origin" in res.output
+    res = _verify_proof(tmp_path, *good, "--leaf-hash", "00" * 32)
+    assert res.exit_code == 1, res.output
+    other = _SUMDB["proof"].replace("index 43930254", "index 43930253")
+    assert _verify_proof(tmp_path, *good, *leaf, proof=other).exit_code == 1
+    res = _verify_proof(tmp_path, *good)
+    assert res.exit_code != 0 and "exactly one of --leaf-hash and --leaf-file" in res.output
+    res = _verify_proof(tmp_path, *good, "--leaf-hash", "abcd")
+    assert res.exit_code != 0 and "32 bytes" in res.output
