@@ -15,6 +15,8 @@ from pathlib import Path
 import httpx
 import pytest
 from click.testing import Result
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from typer.testing import CliRunner
 
 from rsrp.cli.main import app
@@ -122,8 +124,16 @@ def test_witness_accepts_a_chunked_request_body(tmp_path: Path) -> None:
 def _raw_post(url: str, head: bytes, payload: bytes) -> bytes:
     host, port = url.removeprefix("http://").split(":")
     with socket.create_connection((host, int(port)), timeout=5) as sock:
-        sock.sendall(b"POST /add-checkpoint HTTP/1.1\r\nHost: x\r\n" + head + b"\r\n" + payload)
-        return sock.recv(4096)
+        sock.sendall(
+            b"POST /add-checkpoint HTTP/1.1\r\nHost: x\r\nConnection: close\r\n"
+            + head
+            + b"\r\n"
+            + payload
+        )
+        reply = b""
+        while chunk := sock.recv(4096):
+            reply += chunk
+        return reply
 
 
 @pytest.mark.parametrize(
@@ -141,6 +151,36 @@ def test_witness_refuses_malformed_chunked_bodies(tmp_path: Path, payload: bytes
         reply = _raw_post(server.url, b"Transfer-Encoding: chunked\r\n", payload)
         assert reply.startswith(b"HTTP/1.1 400 "), reply
         assert state.get(ORIGIN) is None
+    finally:
+        server.stop()
+        state.close()
+
+
+def test_witness_chunking_never_changes_the_answer(tmp_path: Path) -> None:
+    """However a client splits its chunked body, the witness parses the same request: here
+    an old size the witness has not seen, so always 409 with its size (0) as the body."""
+    note, log_vkey = _log_note(())
+    skey, _ = generate_key(WITNESS, "cosignature-ed25519")
+    state = WitnessState(tmp_path / "w.db")
+    witness = Witness(state, [signer_from_skey(skey)], {ORIGIN: [verifier_from_vkey(log_vkey)]})
+    body = format_add_checkpoint(AddCheckpointRequest(5, (ROOT,), note))
+    server = WitnessServer(witness).start()
+
+    @settings(max_examples=40, deadline=None)
+    @given(cuts=st.lists(st.integers(min_value=1, max_value=400), max_size=6))
+    def check(cuts: list[int]) -> None:
+        chunks, rest = [], body
+        for n in cuts:
+            chunks.append(rest[:n])
+            rest = rest[n:]
+        chunks.append(rest)
+        payload = b"".join(b"%x\r\n%s\r\n" % (len(c), c) for c in chunks if c)
+        reply = _raw_post(server.url, b"Transfer-Encoding: chunked\r\n", payload + b"0\r\n\r\n")
+        assert reply.startswith(b"HTTP/1.1 409 "), reply
+        assert b"Content-Type: text/x.tlog.size" in reply and reply.endswith(b"\r\n\r\n0\n")
+
+    try:
+        check()
     finally:
         server.stop()
         state.close()
