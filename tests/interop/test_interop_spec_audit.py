@@ -186,6 +186,23 @@ def test_witness_chunking_never_changes_the_answer(tmp_path: Path) -> None:
         state.close()
 
 
+def test_witness_wrong_method_is_405_with_allow(tmp_path: Path) -> None:
+    """tlog-witness: add-checkpoint "MUST be an HTTP POST", the monitoring URL a GET; the
+    other method gets 405 and an Allow header (RFC 9110 §15.5.6), as Go's method-aware mux."""
+    server, state, body, _ = _ed25519_witness(tmp_path)
+    try:
+        r = httpx.get(server.url + "/add-checkpoint")
+        assert (r.status_code, r.headers["allow"]) == (405, "POST")
+        monitor = "/" + hashlib.sha256(ORIGIN.encode()).hexdigest() + "/checkpoint"
+        r = httpx.post(server.url + monitor, content=body)
+        assert (r.status_code, r.headers["allow"]) == (405, "GET")
+        assert httpx.post(server.url + "/sign-subtree", content=body).status_code == 404
+        assert state.get(ORIGIN) is None
+    finally:
+        server.stop()
+        state.close()
+
+
 # --- signed-note ---------------------------------------------------------------------------
 
 _GO = json.loads(

@@ -45,16 +45,28 @@ class _Handler(BaseHTTPRequestHandler):
     def log_message(self, format: str, *args: object) -> None:
         return  # requests are not logged to stderr; incidents are stored instead
 
-    def _send(self, status: int, body: bytes, ctype: str = "text/plain; charset=utf-8") -> None:
+    def _send(
+        self,
+        status: int,
+        body: bytes,
+        ctype: str = "text/plain; charset=utf-8",
+        allow: str | None = None,
+    ) -> None:
         self.send_response(status)
         self.send_header("Content-Type", ctype)
+        if allow is not None:
+            self.send_header("Allow", allow)
         self.send_header("Content-Length", str(len(body)))
         self.end_headers()
         self.wfile.write(body)
 
     def do_POST(self) -> None:
         if self.path != "/add-checkpoint":
-            self._send(404, b"not found\n")
+            self.close_connection = True  # the body is left unread
+            if _ORIGIN_PATH.fullmatch(self.path):
+                self._send(405, b"use GET\n", allow="GET")
+            else:
+                self._send(404, b"not found\n")
             return
         body = self._read_body()
         if body is None:
@@ -121,6 +133,9 @@ class _Handler(BaseHTTPRequestHandler):
         return None
 
     def do_GET(self) -> None:
+        if self.path == "/add-checkpoint":  # tlog-witness: "The request MUST be an HTTP POST."
+            self._send(405, b"use POST\n", allow="POST")
+            return
         m = _ORIGIN_PATH.fullmatch(self.path)
         note = self.server.witness.latest(m.group(1)) if m else None
         if note is None:
