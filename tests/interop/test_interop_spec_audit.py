@@ -234,6 +234,22 @@ def test_note_split_is_at_the_last_empty_line() -> None:
         open_note(msg, [peter])  # the only signature line left is Enoch's, unknown here
 
 
+def test_note_lines_sharing_only_name_or_only_key_id_are_ignored() -> None:
+    """signed-note §Signatures: verifiers MUST ignore signatures from unknown keys "even if they
+    share a name or ID (but not both) with a known key" — even when those lines are garbage."""
+    peter = verifier_from_vkey(_GO["peter_vkey"])
+    sig = base64.b64decode(_GO["peter_sig_line"].split(" ")[2])
+    same_name = "\u2014 PeterNeumann " + base64.b64encode(b"\0\0\0\1" + sig[4:]).decode()
+    same_id = "\u2014 PeterNeumann2 " + base64.b64encode(sig[:4] + b"\0" * 64).decode()
+    msg = (_GO["text"] + "\n" + f"{same_name}\n{same_id}\n" + _GO["peter_sig_line"]).encode()
+    opened = open_note(msg, [peter])
+    assert [s.name for s in opened.verified] == ["PeterNeumann"]
+    assert [(s.name, s.key_id) for s in opened.unverified] == [
+        ("PeterNeumann", 1),
+        ("PeterNeumann2", peter.key_id),
+    ]
+
+
 def test_note_accepts_100_post_quantum_sized_signature_lines() -> None:
     """signed-note: verifiers MUST accept at least 16 signatures, "post-quantum signatures can
     be up to nearly 5kB". Our size cap must not bite before Go's 100-line cap: 99 unknown
