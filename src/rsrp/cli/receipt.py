@@ -29,6 +29,14 @@ __all__ = ["app"]
 
 app = typer.Typer(name="receipt", help="Decision receipts (envelope + C2SP tlog-proof).")
 
+# The witness options both verify commands share.
+_WitnessVkeys = Annotated[
+    list[str] | None, typer.Option("--witness-vkey", help="Witness cosigner vkey.")
+]
+_WitnessThreshold = Annotated[
+    int | None, typer.Option(help="Witnesses required (default: all given).")
+]
+
 
 def witness_policy(vkeys: list[str], threshold: int | None) -> Threshold | None:
     """Group witness vkeys by key name (one witness may have several keys): k of n witnesses."""
@@ -72,12 +80,8 @@ def verify(
     keyring: Annotated[
         Path | None, typer.Option(help="Envelope keys: `rsrp keys export` dir or <key id>.pem.")
     ] = None,
-    witness_vkey: Annotated[
-        list[str] | None, typer.Option("--witness-vkey", help="Witness cosigner vkey.")
-    ] = None,
-    witness_threshold: Annotated[
-        int | None, typer.Option(help="Witnesses required (default: all given).")
-    ] = None,
+    witness_vkey: _WitnessVkeys = None,
+    witness_threshold: _WitnessThreshold = None,
     origin: Annotated[str | None, typer.Option(help="Expected checkpoint origin.")] = None,
     tsa_root: Annotated[
         list[Path] | None,
@@ -150,12 +154,8 @@ def verify_proof(
     origin: Annotated[
         str | None, typer.Option(help="Expected checkpoint origin (default: the vkey's name).")
     ] = None,
-    witness_vkey: Annotated[
-        list[str] | None, typer.Option("--witness-vkey", help="Witness cosigner vkey.")
-    ] = None,
-    witness_threshold: Annotated[
-        int | None, typer.Option(help="Witnesses required (default: all given).")
-    ] = None,
+    witness_vkey: _WitnessVkeys = None,
+    witness_threshold: _WitnessThreshold = None,
 ) -> None:
     """Verify a third-party tlog-proof offline (tlog-proof §Verifying). Exit 0/1."""
     with exit_on_rsrp_error():
