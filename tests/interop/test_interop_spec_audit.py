@@ -9,14 +9,10 @@ from __future__ import annotations
 import base64
 import hashlib
 import json
-import socket
 from pathlib import Path
 
-import httpx
 import pytest
 from click.testing import Result
-from hypothesis import given, settings
-from hypothesis import strategies as st
 from typer.testing import CliRunner
 
 from rsrp.cli.main import app
@@ -32,10 +28,6 @@ from rsrp.ledger import (
     TamperError,
     TilesSource,
     UnknownKeyError,
-    UnsupportedCheckpointError,
-    Witness,
-    WitnessServer,
-    WitnessState,
     audit,
     checkpoint_note_verifier,
     entries_path,
@@ -44,163 +36,13 @@ from rsrp.ledger import (
     open_note,
     parse_checkpoint,
     parse_note,
-    sign_note,
     signer_from_skey,
     tile_path,
     verifier_from_vkey,
 )
-from rsrp.ledger._witness import AddCheckpointRequest, format_add_checkpoint
 
 ORIGIN = "example.com/log"
-WITNESS = "witness.example/w1"
 ROOT = hashlib.sha256(b"root").digest()
-
-
-def _log_note(extensions: tuple[str, ...]) -> tuple[bytes, str]:
-    skey, vkey = generate_key(ORIGIN)
-    body = Checkpoint(ORIGIN, 5, ROOT, extensions).body()
-    return sign_note(body, [signer_from_skey(skey)]), vkey
-
-
-@pytest.mark.parametrize("key_type", ["cosignature-mldsa44", "cosignature-ed25519"])
-def test_witness_and_extension_lines(tmp_path: Path, key_type: str) -> None:
-    """An ML-DSA-44 witness cannot cover extension lines (tlog-cosignature §ML-DSA-44 signed
-    message; torchwood refuses to sign them): 422 before any state change. An Ed25519
-    witness signs them (§Ed25519 signed message includes them)."""
-    note, log_vkey = _log_note(("extension 1",))
-    skey, wvkey = generate_key(WITNESS, key_type)
-    state = WitnessState(tmp_path / "w.db")
-    witness = Witness(state, [signer_from_skey(skey)], {ORIGIN: [verifier_from_vkey(log_vkey)]})
-    server = WitnessServer(witness).start()
-    try:
-        body = format_add_checkpoint(AddCheckpointRequest(0, (), note))
-        r = httpx.post(server.url + "/add-checkpoint", content=body)
-        if key_type == "cosignature-mldsa44":
-            assert r.status_code == UnsupportedCheckpointError.status == 422, r.text
-            assert "extension lines" in r.text
-            assert state.get(ORIGIN) is None
-            # Without the extension line the same witness cosigns.
-            plain, plain_vkey = _log_note(())
-            witness.logs[ORIGIN] = (verifier_from_vkey(plain_vkey),)
-            body = format_add_checkpoint(AddCheckpointRequest(0, (), plain))
-            r = httpx.post(server.url + "/add-checkpoint", content=body)
-            note = plain
-        assert r.status_code == 200, r.text
-        text = note[: note.rindex(b"\n\n") + 1]
-        opened = open_note(text + b"\n" + r.content, [verifier_from_vkey(wvkey)])
-        assert len(opened.verified) == 1
-    finally:
-        server.stop()
-        state.close()
-
-
-def _ed25519_witness(tmp_path: Path) -> tuple[WitnessServer, WitnessState, bytes, str]:
-    note, log_vkey = _log_note(())
-    skey, wvkey = generate_key(WITNESS, "cosignature-ed25519")
-    state = WitnessState(tmp_path / "w.db")
-    witness = Witness(state, [signer_from_skey(skey)], {ORIGIN: [verifier_from_vkey(log_vkey)]})
-    body = format_add_checkpoint(AddCheckpointRequest(0, (), note))
-    return WitnessServer(witness).start(), state, body, wvkey
-
-
-def test_witness_accepts_a_chunked_request_body(tmp_path: Path) -> None:
-    """A client streaming its body (Go's http.Client with an io.Reader of unknown length,
-    httpx with an iterator) sends it chunked, without Content-Length (RFC 9112 §7.1)."""
-    server, state, body, wvkey = _ed25519_witness(tmp_path)
-    try:
-        r = httpx.post(server.url + "/add-checkpoint", content=iter([body[:7], body[7:]]))
-        assert r.request.headers.get("transfer-encoding") == "chunked"
-        assert "content-length" not in r.request.headers
-        assert r.status_code == 200, r.text
-        text = parse_note(body.split(b"\n\n", 1)[1]).text.encode()
-        assert open_note(text + b"\n" + r.content, [verifier_from_vkey(wvkey)]).verified
-        rec = state.get(ORIGIN)
-        assert rec is not None and rec.size == 5
-    finally:
-        server.stop()
-        state.close()
-
-
-def _raw_post(url: str, head: bytes, payload: bytes) -> bytes:
-    host, port = url.removeprefix("http://").split(":")
-    with socket.create_connection((host, int(port)), timeout=5) as sock:
-        sock.sendall(
-            b"POST /add-checkpoint HTTP/1.1\r\nHost: x\r\nConnection: close\r\n"
-            + head
-            + b"\r\n"
-            + payload
-        )
-        reply = b""
-        while chunk := sock.recv(4096):
-            reply += chunk
-        return reply
-
-
-@pytest.mark.parametrize(
-    "payload",
-    [
-        b"0x5\r\nold 0\r\n0\r\n\r\n",  # int(.., 16) would accept the 0x prefix
-        b"5\r\nold 0XX0\r\n\r\n",  # chunk longer than its size line says
-        b"ffffffff\r\n",  # over the body cap
-        b"zz\r\n",
-    ],
-)
-def test_witness_refuses_malformed_chunked_bodies(tmp_path: Path, payload: bytes) -> None:
-    server, state, _, _ = _ed25519_witness(tmp_path)
-    try:
-        reply = _raw_post(server.url, b"Transfer-Encoding: chunked\r\n", payload)
-        assert reply.startswith(b"HTTP/1.1 400 "), reply
-        assert state.get(ORIGIN) is None
-    finally:
-        server.stop()
-        state.close()
-
-
-def test_witness_chunking_never_changes_the_answer(tmp_path: Path) -> None:
-    """However a client splits its chunked body, the witness parses the same request: here
-    an old size the witness has not seen, so always 409 with its size (0) as the body."""
-    note, log_vkey = _log_note(())
-    skey, _ = generate_key(WITNESS, "cosignature-ed25519")
-    state = WitnessState(tmp_path / "w.db")
-    witness = Witness(state, [signer_from_skey(skey)], {ORIGIN: [verifier_from_vkey(log_vkey)]})
-    body = format_add_checkpoint(AddCheckpointRequest(5, (ROOT,), note))
-    server = WitnessServer(witness).start()
-
-    @settings(max_examples=40, deadline=None)
-    @given(cuts=st.lists(st.integers(min_value=1, max_value=400), max_size=6))
-    def check(cuts: list[int]) -> None:
-        chunks, rest = [], body
-        for n in cuts:
-            chunks.append(rest[:n])
-            rest = rest[n:]
-        chunks.append(rest)
-        payload = b"".join(b"%x\r\n%s\r\n" % (len(c), c) for c in chunks if c)
-        reply = _raw_post(server.url, b"Transfer-Encoding: chunked\r\n", payload + b"0\r\n\r\n")
-        assert reply.startswith(b"HTTP/1.1 409 "), reply
-        assert b"Content-Type: text/x.tlog.size" in reply and reply.endswith(b"\r\n\r\n0\n")
-
-    try:
-        check()
-    finally:
-        server.stop()
-        state.close()
-
-
-def test_witness_wrong_method_is_405_with_allow(tmp_path: Path) -> None:
-    """tlog-witness: add-checkpoint "MUST be an HTTP POST", the monitoring URL a GET; the
-    other method gets 405 and an Allow header (RFC 9110 §15.5.6), as Go's method-aware mux."""
-    server, state, body, _ = _ed25519_witness(tmp_path)
-    try:
-        r = httpx.get(server.url + "/add-checkpoint")
-        assert (r.status_code, r.headers["allow"]) == (405, "POST")
-        monitor = "/" + hashlib.sha256(ORIGIN.encode()).hexdigest() + "/checkpoint"
-        r = httpx.post(server.url + monitor, content=body)
-        assert (r.status_code, r.headers["allow"]) == (405, "GET")
-        assert httpx.post(server.url + "/sign-subtree", content=body).status_code == 404
-        assert state.get(ORIGIN) is None
-    finally:
-        server.stop()
-        state.close()
 
 
 # --- signed-note ---------------------------------------------------------------------------

@@ -36,6 +36,14 @@ __all__ = [
 _MAX_BODY = 1_100_000
 _ORIGIN_PATH = re.compile(r"/([0-9a-f]{64})/checkpoint")
 _CHUNK_SIZE = re.compile(rb"[0-9a-fA-F]{1,8}")
+_DECIMAL_LENGTH = re.compile(r"[0-9]{1,10}")
+
+
+class _BodyRefusedError(WitnessError):
+    """A request body the server will not read (HTTP framing, before the witness protocol)."""
+
+    def __init__(self, status: int, message: str) -> None:
+        super().__init__(message, status=status)
 
 
 class _Handler(BaseHTTPRequestHandler):
@@ -91,46 +99,47 @@ class _Handler(BaseHTTPRequestHandler):
         """The request body (Content-Length or chunked, RFC 9112 §6-7), or None once refused.
 
         Clients that stream their body (Go's http.Client with a non-buffer reader, curl
-        reading a pipe) send it chunked; both forms are capped at ``_MAX_BODY``.
+        reading a pipe) send it chunked; both forms are capped at ``_MAX_BODY``. Refusals:
+        411 without a length, 413 over the cap, 400 for malformed framing.
         """
-        if self.headers.get("Transfer-Encoding", "").strip().lower() == "chunked":
-            body = self._read_chunked()
-            if body is None:
-                self.close_connection = True  # the rest of the stream is unframed
-                self._send(400, b"malformed or oversized chunked body\n")
-            return body
         try:
-            length = int(self.headers.get("Content-Length", "-1"))
-        except ValueError:
-            length = -1
-        if not 0 <= length <= _MAX_BODY:
-            self.close_connection = True
-            self._send(400, b"missing or oversized Content-Length\n")
+            if self.headers.get("Transfer-Encoding", "").strip().lower() == "chunked":
+                return self._read_chunked()
+            raw = self.headers.get("Content-Length")
+            if raw is None:
+                raise _BodyRefusedError(411, "a Content-Length or chunked body is required")
+            if not _DECIMAL_LENGTH.fullmatch(raw.strip()):  # int() takes "+5" and "1_0"
+                raise _BodyRefusedError(400, "malformed Content-Length")
+            if int(raw) > _MAX_BODY:
+                raise _BodyRefusedError(413, f"request body larger than {_MAX_BODY} bytes")
+            return self.rfile.read(int(raw))
+        except _BodyRefusedError as e:
+            self.close_connection = True  # the rest of the stream is unframed or unread
+            self._send(e.status, f"{e}\n".encode())
             return None
-        return self.rfile.read(length)
 
-    def _read_chunked(self) -> bytes | None:
+    def _read_chunked(self) -> bytes:
         chunks: list[bytes] = []
         total = 0
         while True:
             size_line = self.rfile.readline(80).split(b";", 1)[0].strip()
             if not _CHUNK_SIZE.fullmatch(size_line):  # int(.., 16) would take "0x1f", "1_0"
-                return None
+                raise _BodyRefusedError(400, "malformed chunk size line")
             size = int(size_line, 16)
             if total + size > _MAX_BODY:
-                return None
+                raise _BodyRefusedError(413, f"request body larger than {_MAX_BODY} bytes")
             if size == 0:
                 break
             chunk = self.rfile.read(size)
             if len(chunk) != size or self.rfile.readline(3) != b"\r\n":
-                return None
+                raise _BodyRefusedError(400, "chunk data does not match its size")
             chunks.append(chunk)
             total += size
         for _ in range(64):  # trailer fields, then the final empty line
             line = self.rfile.readline(8192)
             if line in (b"\r\n", b"\n", b""):
                 return b"".join(chunks)
-        return None
+        raise _BodyRefusedError(400, "too many trailer fields")
 
     def do_GET(self) -> None:
         if self.path == "/add-checkpoint":  # tlog-witness: "The request MUST be an HTTP POST."
