@@ -7,6 +7,7 @@ used to differ; docs/ledger-checkpoints.md, "Interop audit", lists them.
 from __future__ import annotations
 
 import hashlib
+import json
 import socket
 from pathlib import Path
 
@@ -14,7 +15,9 @@ import httpx
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
+from typer.testing import CliRunner, Result
 
+from rsrp.cli.main import app
 from rsrp.ledger import (
     Checkpoint,
     UnsupportedCheckpointError,
@@ -33,6 +36,9 @@ from rsrp.ledger._witness import AddCheckpointRequest, format_add_checkpoint
 ORIGIN = "example.com/log"
 WITNESS = "witness.example/w1"
 ROOT = hashlib.sha256(b"root").digest()
+_VEC = json.loads(
+    (Path(__file__).parents[1] / "vectors/c2sp-tlog-witness-litewitness-torchwood.json").read_text()
+)
 
 
 def _log_note(extensions: tuple[str, ...]) -> tuple[bytes, str]:
@@ -188,3 +194,29 @@ def test_witness_wrong_method_is_405_with_allow(tmp_path: Path) -> None:
     finally:
         server.stop()
         state.close()
+
+
+def test_witness_cli_follows_a_log_whose_origin_is_not_its_key_name(tmp_path: Path) -> None:
+    """litewitness's sumdb script (witnessctl add-log -origin 'go.sum database tree' +
+    add-key sum.golang.org+...): the CLI takes ORIGIN=VKEY for such logs. The bare vkey
+    would follow origin 'sum.golang.org' and answer 404 for the real checkpoint."""
+    sd = _VEC["sumdb"]
+    (step,) = sd["steps"]
+    skey, wvkey = generate_key(WITNESS, "cosignature-ed25519")
+    (tmp_path / "w.skey").write_text(skey)
+    (tmp_path / "req").write_text(step["body"])
+
+    def cosign(log_vkey: str, db: str) -> Result:
+        args = ["--state", str(tmp_path / db), "--skey-file", str(tmp_path / "w.skey")]
+        return CliRunner().invoke(
+            app, ["witness", "cosign", str(tmp_path / "req"), *args, "--log-vkey", log_vkey]
+        )
+
+    bare = cosign(sd["vkey"], "bare.db")
+    assert bare.exit_code == 1 and "unknown log origin 'go.sum database tree'" in bare.output
+    ok = cosign(f"{sd['origin']}={sd['vkey']}", "w.db")
+    assert ok.exit_code == 0, ok.output
+    text = parse_note(step["body"].split("\n\n", 1)[1].encode()).text.encode()
+    assert open_note(text + b"\n" + ok.stdout.encode(), [verifier_from_vkey(wvkey)]).verified
+    bad = cosign(f"{sd['origin']}=not-a-vkey", "x.db")
+    assert bad.exit_code != 0 and "neither a vkey nor ORIGIN=VKEY" in bad.output

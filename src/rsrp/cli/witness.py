@@ -12,6 +12,7 @@ from rsrp.cli._errors import exit_on_rsrp_error
 from rsrp.cli.note import read_capped, read_skeys
 from rsrp.errors import ConfigError
 from rsrp.ledger._note import NoteVerifier
+from rsrp.ledger._note_errors import MalformedKeyError
 from rsrp.ledger._note_registry import signer_from_skey, verifier_from_vkey
 from rsrp.ledger._witness import Witness
 from rsrp.ledger._witness_http import WitnessServer
@@ -27,15 +28,39 @@ SkeyOpt = Annotated[
 ]
 LogOpt = Annotated[
     list[str],
-    typer.Option("--log-vkey", help="A followed log's vkey; its key name is the log origin."),
+    typer.Option(
+        "--log-vkey",
+        help="A followed log's vkey (its key name is the origin), or ORIGIN=VKEY when the "
+        "origin differs from the key name (sum.golang.org signs 'go.sum database tree').",
+    ),
 ]
+
+
+def _log_key(spec: str) -> tuple[str, NoteVerifier]:
+    """``VKEY`` or ``ORIGIN=VKEY`` -> (origin, verifier), as witnessctl's add-log + add-key.
+
+    A vkey may itself contain ``=`` (its name, its base64), so the split is the first ``=``
+    whose right side is a valid vkey; its key ID binds the name, so only one split can fit.
+    """
+    try:
+        v = verifier_from_vkey(spec)
+        return v.name, v
+    except MalformedKeyError:
+        pass
+    for i, c in enumerate(spec):
+        if c == "=" and i > 0:
+            try:
+                return spec[:i], verifier_from_vkey(spec[i + 1 :])
+            except MalformedKeyError:
+                continue
+    raise ConfigError(f"--log-vkey {spec[:60]!r} is neither a vkey nor ORIGIN=VKEY")
 
 
 def _witness(state: Path, skey_file: list[Path], log_vkey: list[str]) -> Witness:
     logs: dict[str, list[NoteVerifier]] = {}
-    for vkey in log_vkey:
-        v = verifier_from_vkey(vkey)
-        logs.setdefault(v.name, []).append(v)
+    for spec in log_vkey:
+        origin, v = _log_key(spec)
+        logs.setdefault(origin, []).append(v)
     if not logs:
         raise ConfigError("give at least one --log-vkey")
     signers = [signer_from_skey(s) for s in read_skeys(skey_file)]
