@@ -20,6 +20,8 @@ from typer.testing import CliRunner, Result
 from rsrp.cli.main import app
 from rsrp.ledger import (
     Checkpoint,
+    Checkpointer,
+    Log,
     UnsupportedCheckpointError,
     Witness,
     WitnessServer,
@@ -219,4 +221,49 @@ def test_witness_cli_follows_a_log_whose_origin_is_not_its_key_name(tmp_path: Pa
     text = parse_note(step["body"].split("\n\n", 1)[1].encode()).text.encode()
     assert open_note(text + b"\n" + ok.stdout.encode(), [verifier_from_vkey(wvkey)]).verified
     bad = cosign(f"{sd['origin']}=not-a-vkey", "x.db")
-    assert bad.exit_code != 0 and "neither a vkey nor ORIGIN=VKEY" in bad.output
+    assert bad.exit_code != 0 and "a vkey nor ORIGIN=VKEY" in bad.output
+
+
+def test_witness_publish_cli_collects_cosignatures(tmp_path: Path) -> None:
+    """The log's side of tlog-witness from the CLI: `rsrp witness publish` asks each witness
+    (retrying a 409 from the size it reports), stores and prints the cosigned checkpoint."""
+    log_skey, log_vkey = generate_key(ORIGIN)
+    keys = [generate_key(WITNESS, t) for t in ("cosignature-mldsa44", "cosignature-ed25519")]
+    state = WitnessState(tmp_path / "w.db")
+    log_v = verifier_from_vkey(log_vkey)
+    good = Witness(state, [signer_from_skey(k) for k, _ in keys], {ORIGIN: [log_v]})
+    other_state = WitnessState(tmp_path / "o.db")
+    o_skey, o_vkey = generate_key("witness.example/other", "cosignature-ed25519")
+    other = Witness(other_state, [signer_from_skey(o_skey)], {"example.com/else": [log_v]})
+    servers = [WitnessServer(good).start(), WitnessServer(other).start()]
+    db = tmp_path / "log.db"
+    try:
+        with Log.open(db) as log:
+            cpr = Checkpointer(ORIGIN, log, log, [signer_from_skey(log_skey)], [log_v])
+            log.append_many([b"a", b"b", b"c"])
+            cpr.checkpoint()
+            log.append_many([b"d"])
+            cpr.checkpoint()
+        args = ["witness", "publish", str(db)]
+        args += [a for _, v in keys for a in ("--witness", f"{servers[0].url}={v}")]
+        ok = CliRunner().invoke(app, args)
+        assert ok.exit_code == 0, ok.output
+        opened = open_note(ok.stdout.encode(), [verifier_from_vkey(v) for _, v in keys])
+        assert len(opened.verified) == 2 and parse_note(ok.stdout.encode()).text.split()[1] == "4"
+        rec = state.get(ORIGIN)
+        assert rec is not None and rec.size == 4
+        with Log.open(db) as log:
+            stored = log.checkpoint_at(4)
+            assert stored is not None and stored.cosignatures
+        # A witness that does not follow this log refuses (404): exit 1, the rest is kept.
+        refused = CliRunner().invoke(
+            app, [*args, "--witness", f"{servers[1].url}={o_vkey}", "--size", "4"]
+        )
+        assert refused.exit_code == 1
+        assert f"witness {servers[1].url} refused (404)" in refused.stderr
+        assert open_note(refused.stdout.encode(), [verifier_from_vkey(keys[1][1])]).verified
+    finally:
+        for s in servers:
+            s.stop()
+        state.close()
+        other_state.close()
