@@ -22,6 +22,7 @@ from rsrp.ledger import (
     Checkpoint,
     Checkpointer,
     Log,
+    MalformedKeyError,
     UnsupportedCheckpointError,
     Witness,
     WitnessServer,
@@ -267,3 +268,33 @@ def test_witness_publish_cli_collects_cosignatures(tmp_path: Path) -> None:
             s.stop()
         state.close()
         other_state.close()
+
+
+def test_mldsa_witness_refuses_an_origin_over_255_bytes_before_any_state_change(
+    tmp_path: Path,
+) -> None:
+    """cosigned_message has ``opaque log_origin<1..2^8-1>`` (tlog-cosignature §ML-DSA-44
+    signed message): an ML-DSA witness cannot cosign such a log; 422, state untouched (it
+    was a storage-path 500 before). An Ed25519 witness has no such limit."""
+    origin = "example.com/" + "o" * 250
+    log_skey, log_vkey = generate_key(origin)
+    note = sign_note(Checkpoint(origin, 5, ROOT).body(), [signer_from_skey(log_skey)])
+    body = format_add_checkpoint(AddCheckpointRequest(0, (), note))
+    for key_type, status in (("cosignature-mldsa44", 422), ("cosignature-ed25519", 200)):
+        skey, _ = generate_key(WITNESS, key_type)
+        state = WitnessState(tmp_path / f"{key_type}.db")
+        w = Witness(state, [signer_from_skey(skey)], {origin: [verifier_from_vkey(log_vkey)]})
+        server = WitnessServer(w).start()
+        try:
+            r = httpx.post(server.url + "/add-checkpoint", content=body)
+            assert r.status_code == status, r.text
+            assert (state.get(origin) is None) == (status == 422)
+        finally:
+            server.stop()
+            state.close()
+
+
+def test_mldsa_cosigner_name_over_255_bytes_refused_at_load() -> None:
+    with pytest.raises(MalformedKeyError, match="at most 255 bytes"):
+        generate_key("w" * 256, "cosignature-mldsa44")
+    generate_key("w" * 256, "cosignature-ed25519")  # Ed25519 signs no name: no limit

@@ -45,6 +45,7 @@ __all__ = [
     "CosignatureKind",
     "CosignatureSigner",
     "CosignatureVerifier",
+    "check_cosigner_name",
     "cosignature_timestamp",
     "cosigned_message",
     "ed25519_cosignature_message",
@@ -92,6 +93,15 @@ def cosignature_timestamp(sig: NoteSignature) -> int:
     if len(sig.signature) < 8:
         raise SignatureInvalidError(sig.name, sig.key_id, "shorter than a timestamp")
     return int.from_bytes(sig.signature[:8], "big")
+
+
+def check_cosigner_name(kind: CosignatureKind, name: str) -> None:
+    """A valid note key name; for the ML-DSA kinds also ``cosigner_name<1..2^8-1>`` (§ML-DSA-44
+    signed message), so a too-long name fails when the key is loaded, not at each signature."""
+    if not is_valid_key_name(name):
+        raise MalformedKeyError(f"invalid cosigner name {name!r}")
+    if kind.type_bytes != COSIG_ED25519 and len(name.encode("utf-8")) > 255:
+        raise MalformedKeyError(f"{kind.label} cosigner names are at most 255 bytes")
 
 
 @dataclass(frozen=True, slots=True)
@@ -144,8 +154,7 @@ class CosignatureVerifier:
     __slots__ = ("_key", "key_id", "kind", "name", "public_key")
 
     def __init__(self, kind: CosignatureKind, name: str, public_key: bytes) -> None:
-        if not is_valid_key_name(name):
-            raise MalformedKeyError(f"invalid cosigner name {name!r}")
+        check_cosigner_name(kind, name)
         if len(public_key) != kind.public_key_size:
             raise MalformedKeyError(
                 f"{kind.label} public key is {kind.public_key_size} bytes, got {len(public_key)}"
@@ -199,8 +208,7 @@ class CosignatureSigner:
         seed: bytes,
         clock: Callable[[], int] | None = None,
     ) -> None:
-        if not is_valid_key_name(name):
-            raise MalformedKeyError(f"invalid cosigner name {name!r}")
+        check_cosigner_name(kind, name)
         if len(seed) != 32:
             raise MalformedKeyError(f"a {kind.label} seed is 32 bytes, got {len(seed)}")
         self._key = self._PRIVATE[kind.type_bytes](seed)

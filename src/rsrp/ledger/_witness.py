@@ -16,7 +16,7 @@ from dataclasses import dataclass
 
 from rsrp.errors import ConfigError, LedgerError
 from rsrp.ledger._checkpoint import Checkpoint, parse_checkpoint, parse_decimal
-from rsrp.ledger._cosignature import ED25519, CosignatureKind
+from rsrp.ledger._cosignature import CosignatureKind
 from rsrp.ledger._note import (
     MAX_NOTE_SIZE,
     Note,
@@ -29,7 +29,7 @@ from rsrp.ledger._note import (
     sign_note,
     split_header_block,
 )
-from rsrp.ledger._note_errors import EmptyTreeRootError, NoteError
+from rsrp.ledger._note_errors import CheckpointError, EmptyTreeRootError, NoteError
 from rsrp.ledger._verify import verify_consistency
 from rsrp.ledger._witness_errors import (
     CheckpointSignatureError,
@@ -164,11 +164,15 @@ class Witness:
     def cosign(self, req: AddCheckpointRequest, raw: bytes = b"") -> tuple[NoteSignature, ...]:
         """Verify ``req`` against the stored state; cosign, persist and return our lines."""
         cp, parsed = self._open(req.checkpoint_note)
-        if cp.extensions and any(getattr(s, "kind", None) is not ED25519 for s in self.signers):
-            raise UnsupportedCheckpointError(
-                "checkpoint has extension lines, which this witness's ML-DSA cosignature "
-                "cannot cover (c2sp.org/tlog-cosignature); nothing was cosigned"
-            )
+        # Every key must be able to cosign this checkpoint (ML-DSA: no extension lines, an
+        # origin of at most 255 bytes) before the state moves; the message is built unsigned.
+        text = cp.body_bytes()
+        for signer in self.signers:
+            kind: CosignatureKind = signer.kind  # type: ignore[attr-defined]  # __init__ checked
+            try:
+                kind.message(signer.name, text, 0)
+            except CheckpointError as e:
+                raise UnsupportedCheckpointError(f"{e}; nothing was cosigned") from e
         try:
             with self.state.advance(cp.origin) as (current, out):
                 self._check(req, cp, current)
