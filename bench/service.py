@@ -34,7 +34,13 @@ from typing import Any
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "src"))
 
-from rsrp.api import DecisionRequest, Settings, create_app, decide_many  # noqa: E402
+from rsrp.api import (  # noqa: E402
+    DecisionRequest,
+    Settings,
+    create_app,
+    decide_many,
+    server_ssl_context,
+)
 from rsrp.api.devpki import ensure_dev_pki  # noqa: E402
 from rsrp.cli.serve import EXAMPLE_REQUEST  # noqa: E402
 from rsrp.context import Agent, Level, Mission, MissionStatus, Perimeter  # noqa: E402
@@ -94,6 +100,7 @@ def _serve(tmp: str, port: int, agents: int, ready: Any) -> None:
         app, host="127.0.0.1", port=port, http=MtlsHttpToolsProtocol, log_level="error",
         access_log=False, ssl_certfile=str(pki / "server.pem"), ssl_keyfile=str(pki / "server.key"),
         ssl_ca_certs=str(pki / "ca.pem"), ssl_cert_reqs=ssl.CERT_REQUIRED,
+        ssl_context_factory=server_ssl_context,  # the TLS settings `rsrp serve` uses
     )  # fmt: skip
     server = uvicorn.Server(config)
     gc.freeze()  # as `rsrp serve` does (rsrp.cli.serve.serve_app)

@@ -31,7 +31,9 @@ def test_api_mtls_valid_client_decides(running: Running) -> None:
 
 
 @pytest.mark.parametrize(
-    "client", [None, "other-ca", "expired"], ids=["no-cert", "other-ca", "expired"]
+    "client",
+    [None, "other-ca", "expired", "not-yet-valid", "server-eku"],
+    ids=["no-cert", "other-ca", "expired", "not-yet-valid", "server-eku"],
 )
 def test_api_mtls_rejects_bad_client_certificates(running: Running, client: str | None) -> None:
     # TLS 1.3: the server's refusal of the client certificate arrives after the

@@ -173,13 +173,51 @@ def test_cosignature_round_trip_and_tamper(kind: Any) -> None:
         v2.verify(body.encode(), sig.signature[:-1])
 
 
-def test_mldsa_cosignature_ignores_extension_lines_ed25519_does_not() -> None:
-    ml = CosignatureSigner(MLDSA44, "w", b"\x01" * 32, lambda: 5)
-    ed = CosignatureSigner(ED25519, "w", b"\x01" * 32, lambda: 5)
+@pytest.mark.parametrize("kind", [MLDSA44, MLDSA65], ids=lambda k: k.label)
+def test_mldsa_cosignature_refuses_extension_lines(kind: Any) -> None:
+    """torchwood (cosignature.go, TestSignerRoundtrip): ML-DSA cosigners refuse to sign, and
+    verifiers reject, checkpoints with extension lines, which cosigned_message does not cover.
+
+    Otherwise anyone could append lines under a valid cosignature (the forgery below)."""
+    ml = CosignatureSigner(kind, "w", b"\x01" * 32, lambda: 5)
     base, ext = Checkpoint(ORIGIN, 3, ROOT), Checkpoint(ORIGIN, 3, ROOT, ("x",))
-    ml.verifier().verify(ext.body_bytes(), ml.sign(base.body_bytes()))
+    with pytest.raises(LedgerError, match="extension lines"):
+        sign_note(ext.body(), [ml])
+    forged = sign_note(base.body(), [ml]).replace(b"\n\n", b"\nx\n\n", 1)
+    assert parse_note(forged).text == ext.body()
+    with pytest.raises(SignatureInvalidError, match="extension lines"):
+        open_note(forged, [ml.verifier()])
+
+
+def test_ed25519_cosignature_covers_extension_lines() -> None:
+    """tlog-cosignature §Ed25519 signed message: extension lines MUST be included."""
+    ed = CosignatureSigner(ED25519, "w", b"\x01" * 32, lambda: 5)
+    ext = Checkpoint(ORIGIN, 3, ROOT, ("extension 1", "extension 2"))
+    signed = sign_note(ext.body(), [ed])
+    assert open_note(signed, [ed.verifier()]).text == ext.body()
     with pytest.raises(SignatureInvalidError):
-        ed.verifier().verify(ext.body_bytes(), ed.sign(base.body_bytes()))
+        open_note(signed.replace(b"extension 2", b"extension X"), [ed.verifier()])
+
+
+@pytest.mark.parametrize("kind", [ED25519, MLDSA44], ids=lambda k: k.label)
+@pytest.mark.parametrize(
+    "text",
+    [
+        b"This is an example message.\n",  # not a checkpoint at all
+        f"{ORIGIN}\n007\n{B64ROOT}\n".encode(),  # non-canonical size
+        f"{ORIGIN}\n7\n{B64ROOT}\n\n".encode(),  # empty extension line
+    ],
+)
+def test_cosignature_only_over_checkpoints(kind: Any, text: bytes) -> None:
+    """tlog-cosignature §Format: a cosignature is a note signature *applied to a checkpoint*;
+    torchwood's signer and verifier both parse the text as one first."""
+    signer = CosignatureSigner(kind, "w", b"\x03" * 32, lambda: 5)
+    with pytest.raises(LedgerError, match="checkpoints only"):
+        signer.sign(text)
+    # A signature made over the same bytes without the check does not verify either.
+    forged = (5).to_bytes(8, "big") + bytes(kind.signature_size)
+    with pytest.raises(SignatureInvalidError, match="checkpoints only"):
+        signer.verifier().verify(text, forged)
 
 
 def test_cosigned_message_layout() -> None:

@@ -177,6 +177,18 @@ def test_invalid_key_names_refused(name: str) -> None:
         Ed25519NoteSigner(name, b"\x01" * 32)
 
 
+def test_key_names_allow_del_as_go_does() -> None:
+    """signed-note §Format forbids only spaces and ``+`` in names; Go's isValidName accepts
+    U+007F, and a note may contain it. An unknown key's DEL-named line is ignored, not fatal."""
+    signer = Ed25519NoteSigner("odd\x7fname", b"\x04" * 32)
+    other = signer_from_skey(GO["peter_skey"])
+    signed = sign_note(GO["text"], [other, signer])
+    opened = open_note(signed, [verifier_from_vkey(GO["peter_vkey"])])
+    assert [s.name for s in opened.unverified] == ["odd\x7fname"]
+    assert open_note(signed, [signer.verifier()]).verified[0].name == "odd\x7fname"
+    assert verifier_from_vkey(signer.verifier().vkey).key_id == signer.key_id
+
+
 def test_key_names_allow_non_space_unicode() -> None:
     signer = Ed25519NoteSigner("héllo/wörld", b"\x02" * 32)
     signed = sign_note("x\n", [signer])

@@ -16,7 +16,13 @@ from rsrp.api._batch import decide_many
 from rsrp.api._pipeline import DecisionRequest, DecisionResult, Pipeline, StageUnavailableError
 from rsrp.api._settings import DEV_PASSPHRASE, Settings, load_settings
 from rsrp.api._stages import CheckpointView, LedgerStage, PolicyStage, ProofStage, Stages
-from rsrp.api._tls import MtlsH11Protocol, MtlsHttpToolsProtocol, PeerCertificate, peer_from_der
+from rsrp.api._tls import (
+    MtlsH11Protocol,
+    MtlsHttpToolsProtocol,
+    PeerCertificate,
+    peer_from_der,
+    server_ssl_context,
+)
 
 __all__ = [
     "DEV_PASSPHRASE",
@@ -39,4 +45,5 @@ __all__ = [
     "decide_many",
     "load_settings",
     "peer_from_der",
+    "server_ssl_context",
 ]

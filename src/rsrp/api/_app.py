@@ -8,7 +8,12 @@ from contextlib import asynccontextmanager
 from fastapi import FastAPI
 
 import rsrp
-from rsrp.api._http import BodyLimitMiddleware, install_error_handlers
+from rsrp.api._http import (
+    PROBLEM_RESPONSES,
+    BodyLimitMiddleware,
+    install_error_handlers,
+    install_problem_schema,
+)
 from rsrp.api._service import build_service
 from rsrp.api._settings import Settings
 from rsrp.api._stages import Stages
@@ -37,7 +42,9 @@ def create_app(settings: Settings, stages: Stages | None = None) -> FastAPI:
         version=rsrp.__version__,
         description="Provable zero-trust access decisions: every answer is in the ledger.",
         lifespan=lifespan,
+        responses=PROBLEM_RESPONSES,
     )
+    install_problem_schema(app)
     app.state.service = service
     install_error_handlers(app)
     for module in (decisions, approvals, ledger, incidents, admin, keys, health):

@@ -46,7 +46,16 @@ _LEVEL_ROLES = {
 
 
 class AuthError(ServiceError):
-    """No acceptable credentials (HTTP 401)."""
+    """No acceptable credentials: HTTP 401, or 400 for a malformed bearer request.
+
+    ``bearer_error`` is the RFC 6750 §3.1 error code for the ``WWW-Authenticate``
+    challenge: ``invalid_token`` (a token was sent and refused), ``invalid_request``
+    (malformed), or None when the request carried no credentials (§3.1: then no code).
+    """
+
+    def __init__(self, message: str, bearer_error: str | None = None) -> None:
+        super().__init__(message)
+        self.bearer_error = bearer_error
 
 
 class RateLimitedError(ServiceError):
@@ -87,20 +96,23 @@ class Authenticator:
     ) -> Identity:
         if authorization is not None:
             scheme, _, token = authorization.partition(" ")
-            if scheme.lower() != "bearer" or not token.strip():
+            if scheme.lower() != "bearer":
                 raise AuthError("Authorization must be 'Bearer <token>'")
+            if not token.strip():
+                raise AuthError("the Bearer token is empty", "invalid_request")
             if self.oidc is None:
-                raise AuthError("bearer tokens are not accepted by this service")
+                raise AuthError("bearer tokens are not accepted by this service", "invalid_token")
             try:
                 tok = self.oidc.verify(token.strip())
             except TokenError as e:
-                raise AuthError(str(e)) from e
+                raise AuthError(str(e), "invalid_token") from e
             roles = frozenset(Role(r) for r in tok.roles if r in Role.__members__.values())
             return Identity(tok.principal, roles, "oidc")
         tls = (extensions or {}).get("tls")
         peer = tls.get(TLS_PEER_KEY) if isinstance(tls, Mapping) else None
         if not isinstance(peer, PeerCertificate):
-            raise AuthError("a client certificate or a bearer token is required")
+            refused = tls.get("client_cert_error") if isinstance(tls, Mapping) else None
+            raise AuthError(refused or "a client certificate or a bearer token is required")
         return Identity(peer.principal, self._cert_roles(peer.principal), "mtls")
 
 

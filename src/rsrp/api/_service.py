@@ -116,6 +116,11 @@ def build_service(settings: Settings, stages: Stages, db: Database) -> Service:
                 principal_claim=o.principal_claim,
                 role_map=dict(o.role_map),
                 min_refresh_s=o.jwks_min_refresh_s,
+                max_age_s=o.jwks_max_age_s,
+                jwks_ca=o.jwks_ca,
+                leeway_s=o.leeway_s,
+                typ=o.typ,
+                client_roles=o.client_roles,
             )
         )
     # Power-on known-answer tests: production refuses to start on any failure;

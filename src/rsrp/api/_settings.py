@@ -81,6 +81,16 @@ class OidcSettings(_Section):
     algorithms: tuple[str, ...] = ("RS256", "ES256", "EdDSA")
     principal_claim: str = "preferred_username"
     jwks_min_refresh_s: float = Field(default=30.0, ge=0)
+    #: Re-read the key set once it is this old (a withdrawn key stops verifying).
+    jwks_max_age_s: float = Field(default=600.0, gt=0)
+    #: CA bundle for an https ``jwks`` URL (default: the system trust store).
+    jwks_ca: Path | None = None
+    #: Clock skew allowed on exp/nbf/iat.
+    leeway_s: int = Field(default=30, ge=0, le=300)
+    #: Required JOSE header ``typ`` (``at+jwt`` for RFC 9068 access tokens); unset: any.
+    typ: str | None = None
+    #: Keycloak client id whose ``resource_access.<id>.roles`` are mapped too.
+    client_roles: str | None = None
     role_map: dict[str, str] = Field(
         default_factory=lambda: {
             "rsrp-agent": "agent",

@@ -6,8 +6,10 @@ from collections.abc import Awaitable, Callable
 from typing import Annotated
 
 from fastapi import Depends, HTTPException, Request
+from starlette.concurrency import run_in_threadpool
 
 from rsrp.api._auth import Identity, Role
+from rsrp.api._http import bearer_challenge
 from rsrp.api._service import Service
 
 __all__ = [
@@ -33,11 +35,17 @@ ServiceDep = Annotated[Service, Depends(get_service)]
 
 
 async def _authenticated(request: Request, service: ServiceDep) -> Identity:
-    # async: runs on the event loop, no thread hop (in-memory checks; the registry
-    # lookup behind certificate roles is cached).
-    identity = service.auth.authenticate(
-        request.scope.get("extensions"), request.headers.get("authorization")
+    # async: a certificate caller is checked on the event loop, no thread hop
+    # (in-memory checks; the registry lookup behind certificate roles is cached). A
+    # bearer token goes to a thread: its key set may have to be fetched from the IdP.
+    extensions, authorization = (
+        request.scope.get("extensions"),
+        request.headers.get("authorization"),
     )
+    if authorization is None:
+        identity = service.auth.authenticate(extensions, None)
+    else:
+        identity = await run_in_threadpool(service.auth.authenticate, extensions, authorization)
     service.limiter.take(identity.principal)
     return identity
 
@@ -57,7 +65,14 @@ def requires(*roles: Role) -> Callable[[Request], Awaitable[Identity]]:
         if not identity.roles & allowed:
             service.metrics.rejected.labels("forbidden").inc()
             names = ", ".join(sorted(r.value for r in allowed))
-            raise HTTPException(403, f"this endpoint requires one of the roles: {names}")
+            detail = f"this endpoint requires one of the roles: {names}"
+            # RFC 6750 §3.1: a valid token without the needed privileges.
+            headers = (
+                {"WWW-Authenticate": bearer_challenge("insufficient_scope", detail)}
+                if identity.method == "oidc"
+                else None
+            )
+            raise HTTPException(403, detail, headers=headers)
         return identity
 
     return check

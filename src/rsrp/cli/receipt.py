@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import base64
+import binascii
+import contextlib
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
 
@@ -14,9 +17,10 @@ from rsrp.errors import ConfigError
 from rsrp.ledger._log import Log
 from rsrp.ledger._note import NoteVerifier
 from rsrp.ledger._note_registry import verifier_from_vkey
-from rsrp.ledger._receipt import build_receipt, verify_receipt
+from rsrp.ledger._receipt import build_receipt, verify_receipt, verify_tlog_proof
 from rsrp.ledger._receipt_format import MAX_RECEIPT
 from rsrp.ledger._witness_policy import Threshold, WitnessKey
+from rsrp.ledger.rfc6962 import hash_leaf
 
 if TYPE_CHECKING:
     from rsrp.proof import Keyring
@@ -24,6 +28,14 @@ if TYPE_CHECKING:
 __all__ = ["app"]
 
 app = typer.Typer(name="receipt", help="Decision receipts (envelope + C2SP tlog-proof).")
+
+# The witness options both verify commands share.
+_WitnessVkeys = Annotated[
+    list[str] | None, typer.Option("--witness-vkey", help="Witness cosigner vkey.")
+]
+_WitnessThreshold = Annotated[
+    int | None, typer.Option(help="Witnesses required (default: all given).")
+]
 
 
 def witness_policy(vkeys: list[str], threshold: int | None) -> Threshold | None:
@@ -68,12 +80,8 @@ def verify(
     keyring: Annotated[
         Path | None, typer.Option(help="Envelope keys: `rsrp keys export` dir or <key id>.pem.")
     ] = None,
-    witness_vkey: Annotated[
-        list[str] | None, typer.Option("--witness-vkey", help="Witness cosigner vkey.")
-    ] = None,
-    witness_threshold: Annotated[
-        int | None, typer.Option(help="Witnesses required (default: all given).")
-    ] = None,
+    witness_vkey: _WitnessVkeys = None,
+    witness_threshold: _WitnessThreshold = None,
     origin: Annotated[str | None, typer.Option(help="Expected checkpoint origin.")] = None,
     tsa_root: Annotated[
         list[Path] | None,
@@ -112,3 +120,59 @@ def build(
     """Print the receipt of an entry under the latest stored checkpoint."""
     with exit_on_rsrp_error(), Log.open(log) as opened:
         typer.echo(build_receipt(opened, index).to_bytes().decode("utf-8"), nl=False)
+
+
+def _leaf_hash(leaf_hash: str | None, leaf_file: Path | None) -> bytes:
+    """Step 1 of tlog-proof §Verifying: a given hash (hex or base64) or RFC 6962 of a file."""
+    if (leaf_hash is None) == (leaf_file is None):
+        raise ConfigError("give exactly one of --leaf-hash and --leaf-file")
+    if leaf_file is not None:
+        return hash_leaf(read_capped(leaf_file, "leaf", MAX_RECEIPT))
+    text = (leaf_hash or "").strip()
+    raw: bytes | None = None
+    if len(text) == 64:
+        with contextlib.suppress(ValueError):
+            raw = bytes.fromhex(text)
+    if raw is None:
+        with contextlib.suppress(ValueError, binascii.Error):
+            raw = base64.b64decode(text, validate=True)
+    if raw is None or len(raw) != 32:
+        raise ConfigError("--leaf-hash must be 32 bytes in hex or base64")
+    return raw
+
+
+@app.command("verify-proof")
+def verify_proof(
+    file: Annotated[Path, typer.Argument(help="A c2sp.org/tlog-proof@v1 file from any log.")],
+    vkey: Annotated[list[str], typer.Option("--vkey", "--log-key", help="Log vkey (repeatable).")],
+    leaf_hash: Annotated[
+        str | None, typer.Option(help="RFC 6962 leaf hash of the entry (hex or base64).")
+    ] = None,
+    leaf_file: Annotated[
+        Path | None, typer.Option(help="The raw entry; hashed as SHA-256(0x00 || bytes).")
+    ] = None,
+    origin: Annotated[
+        str | None, typer.Option(help="Expected checkpoint origin (default: the vkey's name).")
+    ] = None,
+    witness_vkey: _WitnessVkeys = None,
+    witness_threshold: _WitnessThreshold = None,
+) -> None:
+    """Verify a third-party tlog-proof offline (tlog-proof §Verifying). Exit 0/1."""
+    with exit_on_rsrp_error():
+        leaf = _leaf_hash(leaf_hash, leaf_file)
+        if not vkey:
+            raise ConfigError("give the log's key with --vkey")
+        # As transparency-dev's tlog-verify: the origin defaults to the log key's name.
+        want = origin if origin is not None else verifier_from_vkey(vkey[0]).name
+        signed, witnesses = verify_tlog_proof(
+            read_capped(file, "tlog-proof", MAX_RECEIPT),
+            leaf,
+            vkey,
+            witness_policy(witness_vkey or [], witness_threshold),
+            origin=want,
+        )
+        cp = signed.checkpoint
+        typer.echo(f"OK: leaf {leaf.hex()} is in {cp.origin} at tree size {cp.size}")
+        keys = ", ".join(f"{s.name}+{s.key_id:08x}" for s in signed.note.verified)
+        typer.echo(f"log signatures: {keys}")
+        typer.echo(f"witnesses: {', '.join(sorted(witnesses)) or 'none required'}")

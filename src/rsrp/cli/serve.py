@@ -23,6 +23,7 @@ from rsrp.api import (
     Settings,
     create_app,
     load_settings,
+    server_ssl_context,
 )
 from rsrp.api._keys import COMPOSITE_ALGORITHM
 from rsrp.api.devpki import ensure_dev_pki
@@ -67,6 +68,7 @@ def serve_app(app: FastAPI, settings: Settings) -> None:
         ssl_keyfile=str(s.tls_key),
         ssl_ca_certs=str(s.client_ca),
         ssl_cert_reqs=ssl.CERT_REQUIRED if s.client_cert == "required" else ssl.CERT_OPTIONAL,
+        ssl_context_factory=server_ssl_context,
         log_level="warning",
         access_log=False,
         server_header=False,

@@ -134,7 +134,13 @@ from rsrp.ledger._note_errors import (
 from rsrp.ledger._note_keys import Ed25519NoteSigner, Ed25519NoteVerifier
 from rsrp.ledger._note_keystore import KeyStoreCosigner, KeyStoreNoteSigner
 from rsrp.ledger._note_registry import generate_key, signer_from_skey, verifier_from_vkey
-from rsrp.ledger._receipt import NotCoveredError, VerifiedReceipt, build_receipt, verify_receipt
+from rsrp.ledger._receipt import (
+    NotCoveredError,
+    VerifiedReceipt,
+    build_receipt,
+    verify_receipt,
+    verify_tlog_proof,
+)
 from rsrp.ledger._receipt_format import (
     MalformedReceiptError,
     Receipt,
@@ -159,6 +165,7 @@ from rsrp.ledger._witness_errors import (
     OldSizeConflictError,
     RollbackError,
     UnknownLogError,
+    UnsupportedCheckpointError,
     WitnessError,
     WitnessPolicyError,
     WitnessUnavailableError,
@@ -218,6 +225,7 @@ __all__ += [
     "TreeView",
     "UnknownKeyError",
     "UnknownLogError",
+    "UnsupportedCheckpointError",
     "VerifiedNote",
     "VerifiedReceipt",
     "Witness",
@@ -251,6 +259,7 @@ __all__ += [
     "verifier_from_vkey",
     "verify_receipt",
     "verify_timestamp",
+    "verify_tlog_proof",
     "verify_witnesses",
 ]
 # --- end ledger-notes exports --------------------------------------------------------

@@ -37,6 +37,9 @@ EMPTY_ROOT = hashlib.sha256(b"").digest()
 #: tree sizes are uint64 on the wire (tlog-cosignature's cosigned_message).
 MAX_TREE_SIZE = 2**64 - 1
 
+#: Same bound as a whole note (rsrp.ledger._note.MAX_NOTE_SIZE) and torchwood's checkpoints.
+MAX_CHECKPOINT_SIZE = 1_000_000
+
 _DECIMAL = re.compile(r"[0-9]{1,20}")
 
 
@@ -92,8 +95,11 @@ def parse_checkpoint(text: str | bytes) -> Checkpoint:
             text = text.decode("utf-8")
         except UnicodeDecodeError as e:
             raise MalformedCheckpointError("checkpoint is not valid UTF-8") from e
-    if len(text) > 64 * 1024:
-        raise MalformedCheckpointError("checkpoint body is larger than 64 KiB")
+    # torchwood's ParseCheckpoint caps at 1e6 bytes, as our notes do; the spec sets no limit.
+    if len(text) > MAX_CHECKPOINT_SIZE:
+        raise MalformedCheckpointError(
+            f"checkpoint body is larger than {MAX_CHECKPOINT_SIZE} characters"
+        )
     if not text.endswith("\n"):
         raise MalformedCheckpointError("checkpoint body must end with a newline")
     lines = text[:-1].split("\n")

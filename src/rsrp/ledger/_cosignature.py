@@ -4,9 +4,13 @@ Three cosigner kinds, each a note signer/verifier over a checkpoint text:
 
 - type ``0x04``, Ed25519 (§Ed25519 signed message): signs
   ``"cosignature/v1\\ntime <t>\\n" || checkpoint body`` (extension lines included).
+  The text must be a (strictly parsed) checkpoint body, as in torchwood.
 - type ``0x06``, ML-DSA-44 (§ML-DSA-44 signed message): signs the binary
   ``cosigned_message`` (label ``subtree/v1\\n\\0``, cosigner name, timestamp, origin,
-  start=0, end=size, root) with FIPS 204 pure ML-DSA and an empty context.
+  start=0, end=size, root) with FIPS 204 pure ML-DSA and an empty context. The
+  message does not cover extension lines, so ML-DSA cosigners refuse to sign, and
+  verifiers reject, checkpoints that have any (tlog-checkpoint: they "SHOULD be
+  empty"; torchwood does the same).
 - type ``0xff`` + identifier ``rsrp/tlog-cosignature/ml-dsa-65@v1`` (signed-note
   §Signature types allows 0xff "followed by a longer identifier"): an rsrp
   extension for NIST level 3 deployments. Same ``cosigned_message`` as ML-DSA-44,
@@ -41,6 +45,7 @@ __all__ = [
     "CosignatureKind",
     "CosignatureSigner",
     "CosignatureVerifier",
+    "check_cosigner_name",
     "cosignature_timestamp",
     "cosigned_message",
     "ed25519_cosignature_message",
@@ -90,6 +95,15 @@ def cosignature_timestamp(sig: NoteSignature) -> int:
     return int.from_bytes(sig.signature[:8], "big")
 
 
+def check_cosigner_name(kind: CosignatureKind, name: str) -> None:
+    """A valid note key name; for the ML-DSA kinds also ``cosigner_name<1..2^8-1>`` (§ML-DSA-44
+    signed message), so a too-long name fails when the key is loaded, not at each signature."""
+    if not is_valid_key_name(name):
+        raise MalformedKeyError(f"invalid cosigner name {name!r}")
+    if kind.type_bytes != COSIG_ED25519 and len(name.encode("utf-8")) > 255:
+        raise MalformedKeyError(f"{kind.label} cosigner names are at most 255 bytes")
+
+
 @dataclass(frozen=True, slots=True)
 class CosignatureKind:
     """One cosignature algorithm: its type bytes, key and signature sizes."""
@@ -100,12 +114,25 @@ class CosignatureKind:
     signature_size: int
 
     def message(self, name: str, text: bytes, timestamp: int) -> bytes:
-        if self.type_bytes == COSIG_ED25519:
-            return ed25519_cosignature_message(text, timestamp)
+        """The signed message for ``text``, which must be a checkpoint body (§Format).
+
+        Raises :class:`CheckpointError` for any other text, and for an ML-DSA kind on a
+        checkpoint with extension lines: ``cosigned_message`` does not cover them, so a
+        third party could add lines under a valid signature (torchwood refuses these too).
+        """
         try:
             cp = parse_checkpoint(text)
         except CheckpointError as e:
             raise CheckpointError(f"{self.label} cosigns checkpoints only: {e}") from e
+        if self.type_bytes == COSIG_ED25519:
+            # A strictly parsed checkpoint re-encodes to the same bytes, so ``text`` is the
+            # "whole note body of the cosigned checkpoint" the spec signs, extensions included.
+            return ed25519_cosignature_message(text, timestamp)
+        if cp.extensions:
+            raise CheckpointError(
+                f"{self.label} cosignatures do not cover extension lines; "
+                "refusing a checkpoint that has some"
+            )
         return cosigned_message(name, timestamp, cp)
 
 
@@ -127,8 +154,7 @@ class CosignatureVerifier:
     __slots__ = ("_key", "key_id", "kind", "name", "public_key")
 
     def __init__(self, kind: CosignatureKind, name: str, public_key: bytes) -> None:
-        if not is_valid_key_name(name):
-            raise MalformedKeyError(f"invalid cosigner name {name!r}")
+        check_cosigner_name(kind, name)
         if len(public_key) != kind.public_key_size:
             raise MalformedKeyError(
                 f"{kind.label} public key is {kind.public_key_size} bytes, got {len(public_key)}"
@@ -149,7 +175,11 @@ class CosignatureVerifier:
         timestamp = int.from_bytes(signature[:8], "big")
         if timestamp > MAX_TIMESTAMP:
             raise SignatureInvalidError(self.name, self.key_id, "timestamp exceeds 2^63-1")
-        message = kind.message(self.name, text, timestamp)
+        try:
+            message = kind.message(self.name, text, timestamp)
+        except CheckpointError as e:
+            # As torchwood's verifier: a cosignature over anything else is simply invalid.
+            raise SignatureInvalidError(self.name, self.key_id, str(e)) from e
         try:
             # Empty FIPS 204 context: the spec names none (checked against torchwood's vector).
             self._key.verify(signature[8:], message)  # type: ignore[attr-defined]
@@ -178,8 +208,7 @@ class CosignatureSigner:
         seed: bytes,
         clock: Callable[[], int] | None = None,
     ) -> None:
-        if not is_valid_key_name(name):
-            raise MalformedKeyError(f"invalid cosigner name {name!r}")
+        check_cosigner_name(kind, name)
         if len(seed) != 32:
             raise MalformedKeyError(f"a {kind.label} seed is 32 bytes, got {len(seed)}")
         self._key = self._PRIVATE[kind.type_bytes](seed)

@@ -56,13 +56,15 @@ _UNICODE_SPACES = frozenset(
 def is_valid_key_name(name: str) -> bool:
     """signed-note §Format: non-empty, no Unicode spaces, no ``+``.
 
-    Control characters are refused too: a note may not contain them, so a key
-    named with one could never sign anything.
+    Control characters below U+0020 are refused too: a note may not contain them,
+    so a key named with one could never sign anything. U+007F (DEL) is allowed, as
+    in Go's ``isValidName``: notes may contain it, and refusing it here would make a
+    note with an unknown key's DEL-named line fail to parse instead of ignoring it.
     """
     return (
         name != ""
         and "+" not in name
-        and not any(c in _UNICODE_SPACES or ord(c) < 0x20 or c == "\x7f" for c in name)
+        and not any(c in _UNICODE_SPACES or ord(c) < 0x20 for c in name)
     )
 
 

@@ -23,6 +23,7 @@ from rsrp.ledger._cosignature import (
     MLDSA65,
     CosignatureKind,
     CosignatureVerifier,
+    check_cosigner_name,
 )
 from rsrp.ledger._note_errors import MalformedKeyError
 from rsrp.ledger._note_keys import ALG_ED25519, Ed25519NoteVerifier, format_vkey, key_id_for
@@ -80,6 +81,7 @@ class KeyStoreCosigner:
         kind = _COSIGN_KINDS.get(signer.algorithm)
         if kind is None:
             raise MalformedKeyError(f"no cosignature type for {signer.algorithm}")
+        check_cosigner_name(kind, name)
         self._signer = signer
         self.kind = kind
         self.name = name

@@ -25,13 +25,13 @@ from typing import TYPE_CHECKING
 from cryptography import x509
 
 from rsrp.errors import ConfigError
-from rsrp.ledger._checkpoint import Checkpoint
+from rsrp.ledger._checkpoint import Checkpoint, SignedCheckpoint
 from rsrp.ledger._checkpoint_keys import open_log_checkpoint
 from rsrp.ledger._errors import CheckpointError
 from rsrp.ledger._log import Log
 from rsrp.ledger._note import NoteVerifier
 from rsrp.ledger._note_registry import verifier_from_vkey
-from rsrp.ledger._receipt_format import Receipt, TlogProof, parse_receipt
+from rsrp.ledger._receipt_format import Receipt, TlogProof, parse_receipt, parse_tlog_proof
 from rsrp.ledger._storage import StoredCheckpoint
 from rsrp.ledger._timestamp import TimestampToken, TimestampVerificationError, verify_timestamp
 from rsrp.ledger._verify import verify_inclusion
@@ -41,7 +41,13 @@ from rsrp.ledger.rfc6962 import hash_leaf
 if TYPE_CHECKING:
     from rsrp.proof import Expectation, Keyring, VerifiedEnvelope
 
-__all__ = ["NotCoveredError", "VerifiedReceipt", "build_receipt", "verify_receipt"]
+__all__ = [
+    "NotCoveredError",
+    "VerifiedReceipt",
+    "build_receipt",
+    "verify_receipt",
+    "verify_tlog_proof",
+]
 
 
 class NotCoveredError(CheckpointError):
@@ -84,6 +90,28 @@ def _verifiers(keys: Sequence[str | NoteVerifier]) -> list[NoteVerifier]:
     return out
 
 
+def verify_tlog_proof(
+    proof: bytes | TlogProof,
+    leaf_hash: bytes,
+    vkeys: Sequence[str | NoteVerifier],
+    witness_policy: Threshold | None,
+    *,
+    origin: str | None = None,
+) -> tuple[SignedCheckpoint, frozenset[str]]:
+    """Steps 2-4 of c2sp.org/tlog-proof §Verifying a tlog proof, for any log's proof.
+
+    ``leaf_hash`` is step 1 (application specific). Returns the log-signed checkpoint
+    and the witnesses whose cosignatures verified; raises on any failure.
+    """
+    p = proof if isinstance(proof, TlogProof) else parse_tlog_proof(proof)
+    # Step 2: every log key group (name, signature type) must have signed it.
+    signed = open_log_checkpoint(p.checkpoint, origin, _verifiers(vkeys))
+    cp = signed.checkpoint
+    witnesses = verify_witnesses(p.checkpoint, witness_policy) if witness_policy else frozenset()
+    verify_inclusion(leaf_hash, p.index, cp.size, p.proof, cp.root_hash)
+    return signed, witnesses
+
+
 def verify_receipt(
     receipt: bytes | Receipt,
     vkeys: Sequence[str | NoteVerifier],
@@ -102,13 +130,8 @@ def verify_receipt(
     """
     r = receipt if isinstance(receipt, Receipt) else parse_receipt(receipt)
     leaf = hash_leaf(r.envelope)
-    # Step 2: every log key group (name, signature type) must have signed it.
-    signed = open_log_checkpoint(r.proof.checkpoint, origin, _verifiers(vkeys))
+    signed, witnesses = verify_tlog_proof(r.proof, leaf, vkeys, witness_policy, origin=origin)
     cp = signed.checkpoint
-    witnesses = (
-        verify_witnesses(r.proof.checkpoint, witness_policy) if witness_policy else frozenset()
-    )
-    verify_inclusion(leaf, r.proof.index, cp.size, r.proof.proof, cp.root_hash)
     when = None
     if tsa_roots:
         if r.timestamp is None:

@@ -161,13 +161,20 @@ class TilesSource:
     def node_levels(self) -> list[int]:
         return [_TILE_HEIGHT * level for level in tile_levels(self.size)[1:]]
 
-    def _file(self, rel: str, first_index: int) -> bytes:
-        try:
-            return (self.dir / rel).read_bytes()
-        except OSError as e:
-            raise TamperError(
-                f"{rel} is missing: entry {first_index} onwards unavailable", first_index
-            ) from e
+    def _file(self, rel: str, first_index: int, full: str | None = None) -> tuple[str, bytes]:
+        """Read ``rel``; if that partial tile is gone, the ``full`` tile that replaced it.
+
+        §Partial Tiles: a log "MAY delete any partial tile once the corresponding full tile
+        is available", and clients MAY fall back to the full one (tessera's client does).
+        """
+        for path in (rel, full):
+            if path is None:
+                continue
+            try:
+                return path, (self.dir / path).read_bytes()
+            except OSError:
+                continue
+        raise TamperError(f"{rel} is missing: entry {first_index} onwards unavailable", first_index)
 
     def _width(self, n: int, count: int) -> int:
         return min(TILE_WIDTH, count - n * TILE_WIDTH)
@@ -175,18 +182,25 @@ class TilesSource:
     def _hashes(self, level: int, n: int, count: int) -> list[bytes]:
         width = self._width(n, count)
         first = (n * TILE_WIDTH) << (_TILE_HEIGHT * level)
-        data = self._file(tile_path(level, n, width), first)
-        if len(data) != width * HASH_SIZE:
-            raise TamperError(
-                f"{tile_path(level, n, width)} is {len(data)} bytes, want {width * HASH_SIZE}",
-                first,
-            )
-        return [data[i : i + HASH_SIZE] for i in range(0, len(data), HASH_SIZE)]
+        full = tile_path(level, n) if width < TILE_WIDTH else None
+        rel, data = self._file(tile_path(level, n, width), first, full)
+        want = (TILE_WIDTH if rel == full else width) * HASH_SIZE
+        if len(data) != want:
+            raise TamperError(f"{rel} is {len(data)} bytes, want {want}", first)
+        # A full tile read for a partial one: its first ``width`` hashes are the partial tile.
+        return [data[i : i + HASH_SIZE] for i in range(0, width * HASH_SIZE, HASH_SIZE)]
 
     def _bundle(self, n: int) -> list[bytes]:
         width = self._width(n, self.size)
-        rel = entries_path(n, width)
-        data, pos = self._file(rel, n * TILE_WIDTH), 0
+        full = entries_path(n) if width < TILE_WIDTH else None
+        rel, data = self._file(entries_path(n, width), n * TILE_WIDTH, full)
+        parsed = self._parse_bundle(rel, n, TILE_WIDTH if rel == full else width, data)
+        return parsed[:width]
+
+    @staticmethod
+    def _parse_bundle(rel: str, n: int, width: int, data: bytes) -> list[bytes]:
+        """Exactly ``width`` uint16-length-prefixed entries and nothing after them."""
+        pos = 0
         out: list[bytes] = []
         while pos < len(data) and len(out) < width:
             if pos + 2 > len(data):

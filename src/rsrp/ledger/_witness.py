@@ -29,7 +29,7 @@ from rsrp.ledger._note import (
     sign_note,
     split_header_block,
 )
-from rsrp.ledger._note_errors import EmptyTreeRootError, NoteError
+from rsrp.ledger._note_errors import CheckpointError, EmptyTreeRootError, NoteError
 from rsrp.ledger._verify import verify_consistency
 from rsrp.ledger._witness_errors import (
     CheckpointSignatureError,
@@ -39,6 +39,7 @@ from rsrp.ledger._witness_errors import (
     OldSizeConflictError,
     RollbackError,
     UnknownLogError,
+    UnsupportedCheckpointError,
 )
 from rsrp.ledger._witness_state import WitnessRecord, WitnessState
 
@@ -163,6 +164,15 @@ class Witness:
     def cosign(self, req: AddCheckpointRequest, raw: bytes = b"") -> tuple[NoteSignature, ...]:
         """Verify ``req`` against the stored state; cosign, persist and return our lines."""
         cp, parsed = self._open(req.checkpoint_note)
+        # Every key must be able to cosign this checkpoint (ML-DSA: no extension lines, an
+        # origin of at most 255 bytes) before the state moves; the message is built unsigned.
+        text = cp.body_bytes()
+        for signer in self.signers:
+            kind: CosignatureKind = signer.kind  # type: ignore[attr-defined]  # __init__ checked
+            try:
+                kind.message(signer.name, text, 0)
+            except CheckpointError as e:
+                raise UnsupportedCheckpointError(f"{e}; nothing was cosigned") from e
         try:
             with self.state.advance(cp.origin) as (current, out):
                 self._check(req, cp, current)

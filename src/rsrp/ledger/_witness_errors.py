@@ -12,6 +12,7 @@ __all__ = [
     "OldSizeConflictError",
     "RollbackError",
     "UnknownLogError",
+    "UnsupportedCheckpointError",
     "WitnessError",
     "WitnessPolicyError",
     "WitnessUnavailableError",
@@ -69,6 +70,18 @@ class InconsistentCheckpointError(WitnessError):
 
 class ForkError(InconsistentCheckpointError):
     """Same size as the cosigned checkpoint but a different root: a split view (422)."""
+
+
+class UnsupportedCheckpointError(WitnessError):
+    """A valid checkpoint this witness's keys cannot cosign (422).
+
+    An ML-DSA cosignature does not cover extension lines (c2sp.org/tlog-cosignature
+    §ML-DSA-44 signed message), so such a witness refuses checkpoints that have any,
+    before touching its state; tlog-witness leaves the status open, 422 says "understood,
+    not processable".
+    """
+
+    status = 422
 
 
 class WitnessUnavailableError(WitnessError):

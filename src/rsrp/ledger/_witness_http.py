@@ -35,6 +35,15 @@ __all__ = [
 
 _MAX_BODY = 1_100_000
 _ORIGIN_PATH = re.compile(r"/([0-9a-f]{64})/checkpoint")
+_CHUNK_SIZE = re.compile(rb"[0-9a-fA-F]{1,8}")
+_DECIMAL_LENGTH = re.compile(r"[0-9]{1,10}")
+
+
+class _BodyRefusedError(WitnessError):
+    """A request body the server will not read (HTTP framing, before the witness protocol)."""
+
+    def __init__(self, status: int, message: str) -> None:
+        super().__init__(message, status=status)
 
 
 class _Handler(BaseHTTPRequestHandler):
@@ -44,25 +53,32 @@ class _Handler(BaseHTTPRequestHandler):
     def log_message(self, format: str, *args: object) -> None:
         return  # requests are not logged to stderr; incidents are stored instead
 
-    def _send(self, status: int, body: bytes, ctype: str = "text/plain; charset=utf-8") -> None:
+    def _send(
+        self,
+        status: int,
+        body: bytes,
+        ctype: str = "text/plain; charset=utf-8",
+        allow: str | None = None,
+    ) -> None:
         self.send_response(status)
         self.send_header("Content-Type", ctype)
+        if allow is not None:
+            self.send_header("Allow", allow)
         self.send_header("Content-Length", str(len(body)))
         self.end_headers()
         self.wfile.write(body)
 
     def do_POST(self) -> None:
         if self.path != "/add-checkpoint":
-            self._send(404, b"not found\n")
+            self.close_connection = True  # the body is left unread
+            if _ORIGIN_PATH.fullmatch(self.path):
+                self._send(405, b"use GET\n", allow="GET")
+            else:
+                self._send(404, b"not found\n")
             return
-        try:
-            length = int(self.headers.get("Content-Length", "-1"))
-        except ValueError:
-            length = -1
-        if not 0 <= length <= _MAX_BODY:
-            self._send(400, b"missing or oversized Content-Length\n")
+        body = self._read_body()
+        if body is None:
             return
-        body = self.rfile.read(length)
         try:
             lines = self.server.witness.add_checkpoint(body)
         except OldSizeConflictError as e:
@@ -79,7 +95,56 @@ class _Handler(BaseHTTPRequestHandler):
             return
         self._send(200, lines)
 
+    def _read_body(self) -> bytes | None:
+        """The request body (Content-Length or chunked, RFC 9112 §6-7), or None once refused.
+
+        Clients that stream their body (Go's http.Client with a non-buffer reader, curl
+        reading a pipe) send it chunked; both forms are capped at ``_MAX_BODY``. Refusals:
+        411 without a length, 413 over the cap, 400 for malformed framing.
+        """
+        try:
+            if self.headers.get("Transfer-Encoding", "").strip().lower() == "chunked":
+                return self._read_chunked()
+            raw = self.headers.get("Content-Length")
+            if raw is None:
+                raise _BodyRefusedError(411, "a Content-Length or chunked body is required")
+            if not _DECIMAL_LENGTH.fullmatch(raw.strip()):  # int() takes "+5" and "1_0"
+                raise _BodyRefusedError(400, "malformed Content-Length")
+            if int(raw) > _MAX_BODY:
+                raise _BodyRefusedError(413, f"request body larger than {_MAX_BODY} bytes")
+            return self.rfile.read(int(raw))
+        except _BodyRefusedError as e:
+            self.close_connection = True  # the rest of the stream is unframed or unread
+            self._send(e.status, f"{e}\n".encode())
+            return None
+
+    def _read_chunked(self) -> bytes:
+        chunks: list[bytes] = []
+        total = 0
+        while True:
+            size_line = self.rfile.readline(80).split(b";", 1)[0].strip()
+            if not _CHUNK_SIZE.fullmatch(size_line):  # int(.., 16) would take "0x1f", "1_0"
+                raise _BodyRefusedError(400, "malformed chunk size line")
+            size = int(size_line, 16)
+            if total + size > _MAX_BODY:
+                raise _BodyRefusedError(413, f"request body larger than {_MAX_BODY} bytes")
+            if size == 0:
+                break
+            chunk = self.rfile.read(size)
+            if len(chunk) != size or self.rfile.readline(3) != b"\r\n":
+                raise _BodyRefusedError(400, "chunk data does not match its size")
+            chunks.append(chunk)
+            total += size
+        for _ in range(64):  # trailer fields, then the final empty line
+            line = self.rfile.readline(8192)
+            if line in (b"\r\n", b"\n", b""):
+                return b"".join(chunks)
+        raise _BodyRefusedError(400, "too many trailer fields")
+
     def do_GET(self) -> None:
+        if self.path == "/add-checkpoint":  # tlog-witness: "The request MUST be an HTTP POST."
+            self._send(405, b"use POST\n", allow="POST")
+            return
         m = _ORIGIN_PATH.fullmatch(self.path)
         note = self.server.witness.latest(m.group(1)) if m else None
         if note is None:

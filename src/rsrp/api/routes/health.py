@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import datetime as dt
 
-from fastapi import APIRouter, Response
+from fastapi import APIRouter, Request, Response
 from fastapi.responses import JSONResponse
-from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
+from prometheus_client.exposition import choose_encoder
 
 from rsrp.api._models import ReadyOut
 from rsrp.api.deps import AuditorOrAdmin, ServiceDep
@@ -58,8 +58,21 @@ def readyz(service: ServiceDep) -> JSONResponse:
     return JSONResponse(body.model_dump(), status_code=200 if ready else 503)
 
 
-@router.get("/metrics", summary="Prometheus metrics (roles auditor, admin)")
-def metrics(_: AuditorOrAdmin, service: ServiceDep) -> Response:
+_METRICS_TYPES = {
+    "text/plain": {"schema": {"type": "string"}},
+    "application/openmetrics-text": {"schema": {"type": "string"}},
+}
+
+
+@router.get(
+    "/metrics",
+    summary="Prometheus metrics (roles auditor, admin)",
+    response_class=Response,
+    responses={200: {"content": _METRICS_TYPES, "description": "Prometheus or OpenMetrics text"}},
+)
+def metrics(request: Request, _: AuditorOrAdmin, service: ServiceDep) -> Response:
+    """Prometheus text format 0.0.4 by default; OpenMetrics 1.0.0 when ``Accept`` asks
+    for ``application/openmetrics-text`` (as Prometheus's scraper does)."""
     m = service.metrics
     try:
         m.ledger_size.set(service.stages.ledger.size())
@@ -68,4 +81,5 @@ def metrics(_: AuditorOrAdmin, service: ServiceDep) -> Response:
         m.checkpoint_age.set(age)
     except Exception:  # noqa: S110 - metrics must render even when the ledger is down
         pass
-    return Response(generate_latest(m.registry), media_type=CONTENT_TYPE_LATEST)
+    encode, content_type = choose_encoder(request.headers.get("accept", ""))
+    return Response(encode(m.registry), media_type=content_type)
