@@ -66,10 +66,29 @@ _INT = struct.Struct(">BI")
 _TIMESTAMP = struct.Struct(">Bq")
 
 
-def _int_bytes(value: int) -> bytes:
+def _encode_int(value: int) -> bytes:
     """canonical_bytes(value) for an int: tag 0x02, u32 length, decimal digits (docs §2)."""
     digits = str(value).encode("ascii")
     return _INT.pack(0x02, len(digits)) + digits
+
+
+#: Counters are mostly small: their encodings, precomputed.
+_SMALL_INTS = tuple(_encode_int(i) for i in range(1024))
+
+
+def _int_bytes(value: int) -> bytes:
+    return _SMALL_INTS[value] if 0 <= value < 1024 else _encode_int(value)
+
+
+@functools.lru_cache(maxsize=256)
+def _at_bytes(at: dt.datetime) -> bytes:
+    """canonical_bytes(at): the decision time, the same for a whole batch."""
+    if at.tzinfo is None or at.utcoffset() is None:
+        return canonical_bytes(at)  # raises the CanonicalError canonical_hash would
+    delta = at - _EPOCH
+    return _TIMESTAMP.pack(
+        0x06, (delta.days * 86_400 + delta.seconds) * 1_000_000 + delta.microseconds
+    )
 
 
 @functools.lru_cache(maxsize=4096)
@@ -191,18 +210,11 @@ class ContextSnapshot:
         agent_b, mission_b = _parts(self.agent, self.mission)
         c = self.counters
         d, lr, h1, h24 = _COUNTER_KEYS
-        at = self.at
-        if at.tzinfo is None or at.utcoffset() is None:
-            at_b = canonical_bytes(at)  # raises the CanonicalError canonical_hash would
-        else:
-            delta = at - _EPOCH
-            micros = (delta.days * 86_400 + delta.seconds) * 1_000_000 + delta.microseconds
-            at_b = _TIMESTAMP.pack(0x06, micros)
         encoded = b"".join(
             (
                 _MAP4,
                 _KEY[b"agent"], agent_b,
-                _KEY[b"at"], at_b,
+                _KEY[b"at"], _at_bytes(self.at),
                 _KEY[b"counters"], _COUNTERS_HEAD,
                 d, _int_bytes(c.distinct_accounts_1h),
                 lr, _int_bytes(c.last_result_count),
