@@ -49,7 +49,8 @@ def choose_mission(
 
 def build_input(snapshot: ContextSnapshot, request: Mapping[str, object]) -> dict[str, object]:
     """The policy input: server records plus ``request`` with the server's ``time``."""
-    if clash := SERVER_REQUEST_FIELDS & set(request):
+    if not SERVER_REQUEST_FIELDS.isdisjoint(request):
+        clash = SERVER_REQUEST_FIELDS & set(request)
         raise ContextDataError(f"request field(s) {', '.join(sorted(clash))} are set by the server")
     records = snapshot.policy_records()
     records["request"] = {**request, "time": rfc3339(snapshot.at)}
