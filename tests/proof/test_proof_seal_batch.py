@@ -50,7 +50,7 @@ def decisions(draw: st.DrawFn) -> Decision:
         input_hash=draw(hashes),
         evaluated_at=draw(
             st.datetimes(
-                min_value=dt.datetime(1970, 1, 1),
+                min_value=dt.datetime(1970, 1, 2),
                 max_value=dt.datetime(9999, 12, 30),
                 timezones=st.sampled_from([dt.UTC, dt.timezone(dt.timedelta(hours=5))]),
             )

@@ -39,6 +39,8 @@ def choose_mission(
             if m.id == mission_id:
                 return m
         raise UnknownMissionError(mission_id)
+    if len(missions) == 1:  # the usual case: whatever its state, it is the one
+        return missions[0]
     covering = [m for m in missions if m.covers(at)]
     active = [m for m in covering if m.status is MissionStatus.ACTIVE]
     for group in (active, covering, missions):

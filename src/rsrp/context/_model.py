@@ -263,6 +263,7 @@ class ContextSnapshot:
         d, lr, h1, h24 = _COUNTER_KEYS
         encoded = b"".join(
             (
+                DOMAIN,
                 _MAP4,
                 _KEY[b"agent"], derived.agent_bytes,
                 _KEY[b"at"], _at_bytes(self.at),
@@ -274,7 +275,7 @@ class ContextSnapshot:
                 _KEY[b"mission"], derived.mission_bytes,
             )
         )  # fmt: skip
-        return hashlib.sha256(DOMAIN + encoded).digest()
+        return hashlib.sha256(encoded).digest()
 
     def policy_records(self) -> dict[str, object]:
         """The agent, mission and counters records as JSON values for the policy input.

@@ -137,6 +137,7 @@ def seal_batch(
     # identity, each entry holding its list so the id cannot be reused meanwhile.
     pairs: dict[int, tuple[tuple[MatchedRule, ...], tuple[tuple[str, str], ...]]] = {}
     out: list[bytes] = []
+    at, at_us = None, 0  # a batch is decided at one time: convert it once
     for d, request_id, state_hash in items:
         if d.jurisdiction != jurisdiction:
             _check_jurisdiction(signer, d)
@@ -146,6 +147,8 @@ def seal_batch(
                 d.matched,
                 tuple((m.rule_id, m.version) for m in d.matched),
             )
+        if d.evaluated_at is not at:
+            at, at_us = d.evaluated_at, _micros(d.evaluated_at)
         bundle = (d.jurisdiction, d.bundle_id, d.bundle_version, d.policy_hash, d.bytecode_hash)
         out.append(
             encoder.encode(
@@ -156,7 +159,7 @@ def seal_batch(
                 d.code,
                 matched[1],
                 str(request_id),
-                _micros(d.evaluated_at),
+                at_us,
             )
         )
     return out
