@@ -9,7 +9,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from rsrp.context import Agent, ContextSnapshot, Counters, Level, Mission, MissionStatus, Perimeter
-from rsrp.context._model import rfc3339
+from rsrp.context._load import mission_to_value
 
 T0 = dt.datetime(2026, 3, 2, 10, 0, tzinfo=dt.UTC)
 departments = st.frozensets(st.integers(1, 976), max_size=6)
@@ -47,17 +47,10 @@ def reference(snap: ContextSnapshot) -> dict[str, object]:
             "perimeter": a.perimeter.value,
             "departments": sorted(deps),
         },
+        # the stored form of the mission, less who it belongs to and its departments
         "mission": None
         if m is None
-        else {
-            "id": m.id,
-            "status": m.status.value,
-            "start": rfc3339(m.start),
-            "end": rfc3339(m.end),
-            "hours_start": m.hours_start,
-            "hours_end": m.hours_end,
-            "timezone": m.timezone,
-        },
+        else {k: v for k, v in mission_to_value(m).items() if k not in ("agent", "departments")},
         "counters": {
             "requests_1h": c.requests_1h,
             "requests_24h": c.requests_24h,
