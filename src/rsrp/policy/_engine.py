@@ -137,6 +137,9 @@ class Engine:
         for i, (tagged, value) in enumerate(zip(gen.consts.tagged, gen.consts.values, strict=True)):
             ns[f"_K{i}"] = _materialize(tagged, value)
         exec(compile(self.source, f"<rsrp-policy {bundle.id}>", "exec"), ns)  # noqa: S102 - our own generated code
+        exec(compile(gen.message_source, f"<rsrp-policy {bundle.id} message>", "exec"), ns)  # noqa: S102
+        # A LazyDecision holds ``explain``; this lets it render the message alone.
+        ns["explain"].message_only = ns["message"]
         self._fn: Callable[[object, dt.datetime], Decision] = ns["decide"]
 
     @classmethod
