@@ -9,7 +9,7 @@ more. A batch is acknowledged as a whole, after the ledger commit.
 from __future__ import annotations
 
 import datetime as dt
-import os
+import uuid
 from collections import Counter
 from collections.abc import Sequence
 
@@ -25,30 +25,12 @@ from rsrp.context import Agent, ContextSnapshot, Mission, Organisation
 from rsrp.errors import RsrpError
 from rsrp.policy.decision import Decision, Outcome
 
-__all__ = ["decide_many", "request_ids"]
-
-#: Byte maps setting the version (4) and variant (RFC 9562 §4.1) bits of a UUID.
-_VERSION_4 = bytes((b & 0x0F) | 0x40 for b in range(256))
-_VARIANT = bytes((b & 0x3F) | 0x80 for b in range(256))
-
-
-def request_ids(n: int) -> list[str]:
-    """``n`` random UUIDs (RFC 9562 §5.4, version 4) as text, like ``str(uuid.uuid4())``,
-    from one ``os.urandom`` call for the whole batch."""
-    raw = bytearray(os.urandom(16 * n))
-    raw[6::16] = raw[6::16].translate(_VERSION_4)
-    raw[8::16] = raw[8::16].translate(_VARIANT)
-    h = raw.hex()
-    return [
-        f"{h[i : i + 8]}-{h[i + 8 : i + 12]}-{h[i + 12 : i + 16]}-{h[i + 16 : i + 20]}-"
-        f"{h[i + 20 : i + 32]}"
-        for i in range(0, 32 * n, 32)
-    ]
+__all__ = ["decide_many"]
 
 
 def decide_many(p: Pipeline, reqs: Sequence[DecisionRequest]) -> list[DecisionResult]:
     now = p.clock()
-    ids = request_ids(len(reqs))
+    ids = [str(uuid.uuid4()) for _ in reqs]
     decisions: list[Decision | None] = [None] * len(reqs)
     states = [_EMPTY_STATE] * len(reqs)
     missions: list[str | None] = [None] * len(reqs)
