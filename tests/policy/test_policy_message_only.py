@@ -1,6 +1,6 @@
-"""Reading only a decision's message (the generated ``message``, outside the hashed
-source) gives exactly the message the hashed ``explain`` renders, on every case of
-both example bundles and on generated variations of them."""
+"""Reading only a decision's message (``message``, derived from the generated
+``explain``) gives exactly the message ``explain`` renders, on every case of both
+example bundles and on generated variations of them."""
 
 from __future__ import annotations
 
@@ -15,6 +15,7 @@ from hypothesis import strategies as st
 
 from rsrp.policy import Engine
 from rsrp.policy._fastnew import LazyDecision
+from rsrp.policy._message import message_function
 from rsrp.policy.decision import Decision
 
 EXAMPLES = Path(__file__).resolve().parents[2] / "examples"
@@ -74,3 +75,34 @@ def test_message_alone_on_generated_bank_inputs(
     data["request"]["time"] = at
     data["agent"]["level"] = level
     _both_ways(ENGINES["bank-registry"], data, at)
+
+
+@pytest.mark.parametrize(
+    "source",
+    [
+        "def decide(inp, now):\n    return None\n",  # no explain
+        "def explain(m):\n    x = []\n    y = 1\n    return ('a' if x else 'b'), tuple(x)\n",
+        "def explain(m):\n    x = []\n    if m & 1: x.append(_RX('a', (), 'b'))\n    return x\n",
+        "def explain(m):\n    x = []\n    if m & 1: x.append(f('a', (), 'b'))\n"
+        "    return ('a' if x else 'b'), tuple(x)\n",
+    ],
+    ids=["no-explain", "other-statement", "other-return", "other-call"],
+)
+def test_message_function_refuses_any_other_shape(source: str) -> None:
+    assert message_function(source, "<test>") is None
+
+
+def test_without_the_message_function_a_read_renders_everything() -> None:
+    engine = ENGINES["bank-registry"]
+    case = _BANK[0]
+    d = engine.decide(case["input"], case["now"])
+    pending = d.__class__.__mro__[1].__dict__["explanation"].__get__(d)
+    explain = pending[0]
+    saved = explain.message_only
+    del explain.message_only
+    try:
+        message = d.message
+        assert type(d) is Decision  # fell back to rendering explanations too
+    finally:
+        explain.message_only = saved
+    assert message == engine.decide(case["input"], case["now"]).message

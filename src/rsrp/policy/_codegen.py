@@ -28,22 +28,12 @@ def decision_order(rules: tuple[a.Rule, ...]) -> tuple[a.Rule, ...]:
 
 
 class Generated:
-    """Generated source, its named constants and the rules in evaluation order.
+    """Generated source, its named constants and the rules in evaluation order."""
 
-    ``message_source`` defines ``message(...)``, the first matched rule's message
-    alone, with ``explain``'s arguments: for readers that want the message without
-    the explanations. It is not part of ``source`` (nor of the bytecode hash) because
-    it decides nothing and renders only text ``explain`` renders too; the message is
-    in no envelope, and a test checks both agree.
-    """
-
-    def __init__(
-        self, source: str, consts: Constants, rules: tuple[a.Rule, ...], message_source: str
-    ) -> None:
+    def __init__(self, source: str, consts: Constants, rules: tuple[a.Rule, ...]) -> None:
         self.source = source
         self.consts = consts
         self.rules = rules
-        self.message_source = message_source
 
 
 class _Writer:
@@ -265,10 +255,4 @@ def generate(schema: Schema, rules: tuple[a.Rule, ...], default_message: str) ->
     w.emit(0, f"def explain({args}):")
     w.emit(1, "x = []")
     w.lines.extend(explain)
-    message = [f"def message({args}):"]
-    message += [
-        f"    if m & {1 << i}: return {message_source(schema, rule.message)}"
-        for i, rule in enumerate(ordered)
-    ]
-    message.append(f"    return {default}")
-    return Generated("\n".join(w.lines) + "\n", consts, ordered, "\n".join(message) + "\n")
+    return Generated("\n".join(w.lines) + "\n", consts, ordered)
