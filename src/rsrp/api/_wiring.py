@@ -23,7 +23,7 @@ from rsrp.keys.signer import Signer
 from rsrp.ledger import Log, open_backend
 from rsrp.policy import BundleSignature, Engine, verify_bundle
 from rsrp.policy.decision import Decision
-from rsrp.proof import sign_decision
+from rsrp.proof import seal_batch, sign_decision
 
 __all__ = [
     "CHECKPOINT_PQ_ALGORITHM",
@@ -72,8 +72,8 @@ class EnvelopeProof:
         return env.to_bytes()
 
     def seal_many(self, items: Sequence[tuple[Decision, str, bytes]]) -> list[bytes]:
-        if self._pool is None:
-            return [self.seal(d, request_id=r, state_hash=s) for d, r, s in items]
+        if self._pool is None:  # batch mode: no signature to compute, only bytes to encode
+            return seal_batch(items, self.signer)
         return list(
             self._pool.map(lambda it: self.seal(it[0], request_id=it[1], state_hash=it[2]), items)
         )

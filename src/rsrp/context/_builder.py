@@ -39,6 +39,8 @@ def choose_mission(
             if m.id == mission_id:
                 return m
         raise UnknownMissionError(mission_id)
+    if len(missions) == 1:  # the usual case: whatever its state, it is the one
+        return missions[0]
     covering = [m for m in missions if m.covers(at)]
     active = [m for m in covering if m.status is MissionStatus.ACTIVE]
     for group in (active, covering, missions):
@@ -49,7 +51,8 @@ def choose_mission(
 
 def build_input(snapshot: ContextSnapshot, request: Mapping[str, object]) -> dict[str, object]:
     """The policy input: server records plus ``request`` with the server's ``time``."""
-    if clash := SERVER_REQUEST_FIELDS & set(request):
+    if not SERVER_REQUEST_FIELDS.isdisjoint(request):
+        clash = SERVER_REQUEST_FIELDS & set(request)
         raise ContextDataError(f"request field(s) {', '.join(sorted(clash))} are set by the server")
     records = snapshot.policy_records()
     records["request"] = {**request, "time": rfc3339(snapshot.at)}

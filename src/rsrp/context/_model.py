@@ -66,18 +66,88 @@ _INT = struct.Struct(">BI")
 _TIMESTAMP = struct.Struct(">Bq")
 
 
-def _int_bytes(value: int) -> bytes:
+def _encode_int(value: int) -> bytes:
     """canonical_bytes(value) for an int: tag 0x02, u32 length, decimal digits (docs §2)."""
     digits = str(value).encode("ascii")
     return _INT.pack(0x02, len(digits)) + digits
 
 
-@functools.lru_cache(maxsize=4096)
-def _parts(agent: Agent, mission: Mission | None) -> tuple[bytes, bytes]:
-    """Canonical bytes of the snapshot's agent and mission values (they repeat)."""
-    snap = ContextSnapshot(agent, None, mission, Counters(0, 0, 0, 0), dt.datetime.now(dt.UTC))
+#: Counters are mostly small: their encodings, precomputed.
+_SMALL_INTS = tuple(_encode_int(i) for i in range(1024))
+
+
+def _int_bytes(value: int) -> bytes:
+    return _SMALL_INTS[value] if 0 <= value < 1024 else _encode_int(value)
+
+
+@functools.lru_cache(maxsize=256)
+def _at_bytes(at: dt.datetime) -> bytes:
+    """canonical_bytes(at): the decision time, the same for a whole batch."""
+    if at.tzinfo is None or at.utcoffset() is None:
+        return canonical_bytes(at)  # raises the CanonicalError canonical_hash would
+    delta = at - _EPOCH
+    return _TIMESTAMP.pack(
+        0x06, (delta.days * 86_400 + delta.seconds) * 1_000_000 + delta.microseconds
+    )
+
+
+@dataclass(frozen=True, slots=True)
+class _Derived:
+    """What a snapshot derives from its agent and mission alone (they repeat)."""
+
+    #: Held so that neither id is reused while this entry is cached.
+    agent: Agent
+    mission: Mission | None
+    #: Canonical bytes of the agent and mission values (state_hash).
+    agent_bytes: bytes
+    mission_bytes: bytes
+    #: The policy records, as templates that policy_records copies.
+    agent_record: dict[str, object]
+    departments: tuple[int, ...]
+    mission_record: dict[str, object] | None
+
+
+_DERIVED: dict[tuple[int, int], _Derived] = {}
+_DERIVED_MAX = 4096
+
+
+def _derived(agent: Agent, mission: Mission | None) -> _Derived:
+    """Cached by the objects' identity, not by hashing their fields: the registry hands
+    out the same frozen objects for every request until its cache expires."""
+    hit = _DERIVED.get((id(agent), id(mission)))
+    if hit is not None:
+        return hit
+    snap = ContextSnapshot(agent, None, mission, Counters(0, 0, 0, 0), _EPOCH)
     agent_v, mission_v = snap.agent_mission_values()
-    return canonical_bytes(agent_v), canonical_bytes(mission_v)
+    mission_record: dict[str, object] | None = None
+    if mission is not None:
+        mission_record = {
+            "id": mission.id,
+            "status": mission.status.value,
+            "start": rfc3339(mission.start),
+            "end": rfc3339(mission.end),
+            "hours_start": mission.hours_start,
+            "hours_end": mission.hours_end,
+            "timezone": mission.timezone,
+        }
+    made = _Derived(
+        agent,
+        mission,
+        canonical_bytes(agent_v),
+        canonical_bytes(mission_v),
+        {
+            "id": agent.id,
+            "org": agent.org,
+            "level": agent.level.value,
+            "perimeter": agent.perimeter.value,
+        },
+        tuple(sorted(snap.effective_departments())),
+        mission_record,
+    )
+    if len(_DERIVED) >= _DERIVED_MAX:
+        _DERIVED.clear()
+    _DERIVED[id(agent), id(mission)] = made
+    return made
 
 
 @dataclass(frozen=True, slots=True)
@@ -188,55 +258,35 @@ class ContextSnapshot:
         Same bytes as ``canonical_hash(self.canonical_value())`` (a test checks it), but
         the agent and mission parts, which repeat across requests, are encoded once.
         """
-        agent_b, mission_b = _parts(self.agent, self.mission)
+        derived = _derived(self.agent, self.mission)
         c = self.counters
         d, lr, h1, h24 = _COUNTER_KEYS
-        at = self.at
-        if at.tzinfo is None or at.utcoffset() is None:
-            at_b = canonical_bytes(at)  # raises the CanonicalError canonical_hash would
-        else:
-            delta = at - _EPOCH
-            micros = (delta.days * 86_400 + delta.seconds) * 1_000_000 + delta.microseconds
-            at_b = _TIMESTAMP.pack(0x06, micros)
         encoded = b"".join(
             (
+                DOMAIN,
                 _MAP4,
-                _KEY[b"agent"], agent_b,
-                _KEY[b"at"], at_b,
+                _KEY[b"agent"], derived.agent_bytes,
+                _KEY[b"at"], _at_bytes(self.at),
                 _KEY[b"counters"], _COUNTERS_HEAD,
                 d, _int_bytes(c.distinct_accounts_1h),
                 lr, _int_bytes(c.last_result_count),
                 h1, _int_bytes(c.requests_1h),
                 h24, _int_bytes(c.requests_24h),
-                _KEY[b"mission"], mission_b,
+                _KEY[b"mission"], derived.mission_bytes,
             )
         )  # fmt: skip
-        return hashlib.sha256(DOMAIN + encoded).digest()
+        return hashlib.sha256(encoded).digest()
 
     def policy_records(self) -> dict[str, object]:
-        """The agent, mission and counters records as JSON values for the policy input."""
-        mission: dict[str, object] | None = None
-        if self.mission is not None:
-            m = self.mission
-            mission = {
-                "id": m.id,
-                "status": m.status.value,
-                "start": rfc3339(m.start),
-                "end": rfc3339(m.end),
-                "hours_start": m.hours_start,
-                "hours_end": m.hours_end,
-                "timezone": m.timezone,
-            }
+        """The agent, mission and counters records as JSON values for the policy input.
+
+        Fresh dicts and lists every call (the templates they copy are shared)."""
+        derived = _derived(self.agent, self.mission)
+        mission = derived.mission_record
         c = self.counters
         return {
-            "agent": {
-                "id": self.agent.id,
-                "org": self.agent.org,
-                "level": self.agent.level.value,
-                "perimeter": self.agent.perimeter.value,
-                "departments": sorted(self.effective_departments()),
-            },
-            "mission": mission,
+            "agent": {**derived.agent_record, "departments": list(derived.departments)},
+            "mission": None if mission is None else dict(mission),
             "counters": {
                 "requests_1h": c.requests_1h,
                 "requests_24h": c.requests_24h,

@@ -115,10 +115,17 @@ class Registry:
             return hit[1]
         return None
 
-    def _keep(self, kind: str, key: str, value: object) -> None:
+    def _keep(self, kind: str, key: str, value: _T) -> _T:
+        """Cache ``value``; returns the object to hand out. A reload that finds the same
+        facts keeps the earlier object, so caches keyed by identity downstream (the
+        context snapshot's encodings) stay warm across reloads."""
+        old = self._cache.get((kind, key))
+        if old is not None and type(old[1]) is type(value) and old[1] == value:
+            value = old[1]
         if len(self._cache) > 100_000:
             self._cache.clear()
         self._cache[(kind, key)] = (time.monotonic() + self.cache_ttl_s, value)
+        return value
 
     def agent(self, agent_id: str) -> Agent:
         hit = self._cached("agent", agent_id)
@@ -129,8 +136,7 @@ class Registry:
         found = _decode(rows, agent_from_value, "agent")
         if not found:
             raise UnknownAgentError(agent_id)
-        self._keep("agent", agent_id, found[0])
-        return found[0]
+        return self._keep("agent", agent_id, found[0])
 
     def organisation(self, org_id: str) -> Organisation | None:
         hit = self._cached("org", org_id)
@@ -141,8 +147,7 @@ class Registry:
         found = _decode(rows, organisation_from_value, "organisation")
         if not found:
             return None
-        self._keep("org", org_id, found[0])
-        return found[0]
+        return self._keep("org", org_id, found[0])
 
     def missions_of(self, agent_id: str) -> list[Mission]:
         hit = self._cached("missions", agent_id)
@@ -153,8 +158,7 @@ class Registry:
                 "SELECT body FROM ctx_missions WHERE agent_id = ? ORDER BY id", (agent_id,)
             )
         found = _decode(rows, mission_from_value, "mission")
-        self._keep("missions", agent_id, tuple(found))
-        return found
+        return list(self._keep("missions", agent_id, tuple(found)))
 
     def organisations(self) -> list[Organisation]:
         with self.db.transaction() as tx:

@@ -28,6 +28,7 @@ from rsrp.policy._errors import (
 )
 from rsrp.policy._fastnew import make_explanation, make_lazy
 from rsrp.policy._hashing import bytecode_hash, policy_hash
+from rsrp.policy._message import message_function
 from rsrp.policy._parser import MAX_SOURCE_BYTES, parse
 from rsrp.policy._validate import nested, validate
 from rsrp.policy._values import parse_rfc3339
@@ -137,6 +138,11 @@ class Engine:
         for i, (tagged, value) in enumerate(zip(gen.consts.tagged, gen.consts.values, strict=True)):
             ns[f"_K{i}"] = _materialize(tagged, value)
         exec(compile(self.source, f"<rsrp-policy {bundle.id}>", "exec"), ns)  # noqa: S102 - our own generated code
+        message = message_function(self.source, f"<rsrp-policy {bundle.id}>")
+        if message is not None:
+            exec(message, ns)  # noqa: S102 - derived from our own generated code
+            # A LazyDecision holds ``explain``; this lets it render the message alone.
+            ns["explain"].message_only = ns["message"]
         self._fn: Callable[[object, dt.datetime], Decision] = ns["decide"]
 
     @classmethod

@@ -51,6 +51,7 @@ make_explanation = fast_constructor(RuleExplanation)
 
 _get_explanation = Decision.__dict__["explanation"].__get__
 _set_explanation = Decision.__dict__["explanation"].__set__
+_get_message = Decision.__dict__["message"].__get__
 _set_message = Decision.__dict__["message"].__set__
 
 
@@ -72,16 +73,29 @@ class LazyDecision(Decision):
 
     Most callers (the proof stage, counters, the service) read only the outcome,
     code, matched rules and hashes; rendering explanations costs more than deciding.
-    It adds no slots, so on first access of either field (or equality, hashing,
-    repr, pickling) it fills Decision's slots and turns into a plain Decision.
+    It adds no slots: reading ``message`` renders and stores only the message (when
+    the engine provides ``explain.message_only``); reading ``explanation`` (or
+    equality, hashing, repr, pickling) fills both of Decision's slots and turns it
+    into a plain Decision.
     """
 
     __slots__ = ()
 
     @property
     def message(self) -> str:
-        _materialize(self)
-        return self.message
+        # The message alone is much cheaper than every matched rule's explanation,
+        # and often all a reader wants (the service records it; nothing more).
+        try:
+            text: str = _get_message(self)  # rendered by an earlier read
+        except AttributeError:
+            pending = _get_explanation(self)
+            render = getattr(pending[0], "message_only", None) if pending else None
+            if render is None:
+                _materialize(self)
+                return self.message
+            text = render(*pending[1:])
+            _set_message(self, text)
+        return text
 
     @property
     def explanation(self) -> tuple[RuleExplanation, ...]:

@@ -41,6 +41,7 @@ from rsrp.proof._keyring import CryptoKeyVerifier, KeyEntry, Keyring, ListableKe
 from rsrp.proof._pool import SignerFactory, SigningPool
 from rsrp.proof._sign import (
     DEFAULT_BACKEND_ID,
+    seal_batch,
     sign_decision,
     sign_decision_v1,
     sign_v1,
@@ -127,6 +128,7 @@ __all__ = [
     "key_id_hash",
     "leaf_hash",
     "pack_runtime_version",
+    "seal_batch",
     "sign_decision",
     "sign_decision_v1",
     "sign_v1",

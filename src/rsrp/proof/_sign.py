@@ -8,14 +8,14 @@ import hashlib
 import os
 import re
 import uuid
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from pathlib import Path
 from typing import Literal
 
 import rsrp
 from rsrp.errors import RsrpError
 from rsrp.keys.signer import Signer
-from rsrp.policy.decision import Decision, Outcome
+from rsrp.policy.decision import Decision, MatchedRule, Outcome
 from rsrp.proof._errors import MalformedEnvelopeError, SigningFailedError
 from rsrp.proof._v1 import (
     MLDSA_LEVELS,
@@ -25,10 +25,17 @@ from rsrp.proof._v1 import (
     key_id_hash,
     pack_runtime_version,
 )
-from rsrp.proof._v2 import V2_CONTEXT, EnvelopeV2, SignatureAlgorithm, SigningMode
+from rsrp.proof._v2 import V2_CONTEXT, BatchEncoder, EnvelopeV2, SignatureAlgorithm, SigningMode
 from rsrp.proof._verify import COMPOSITE_ALGORITHM
 
-__all__ = ["DEFAULT_BACKEND_ID", "sign_decision", "sign_decision_v1", "sign_v1", "write_envelopes"]
+__all__ = [
+    "DEFAULT_BACKEND_ID",
+    "seal_batch",
+    "sign_decision",
+    "sign_decision_v1",
+    "sign_v1",
+    "write_envelopes",
+]
 
 #: V1 hybrid ``backend_id``: names the ML-DSA implementation (R-SRP writes "oqs").
 DEFAULT_BACKEND_ID = "pyca-cryptography"
@@ -53,6 +60,14 @@ def _sign(signer: Signer, message: bytes, context: bytes, jurisdiction: str | No
         raise SigningFailedError(f"signer {signer.key_id!r} failed: {type(e).__name__}: {e}") from e
 
 
+def _check_jurisdiction(signer: Signer, decision: Decision) -> None:
+    if signer.jurisdiction != decision.jurisdiction:
+        raise SigningFailedError(
+            f"key {signer.key_id!r} belongs to {signer.jurisdiction!r}, "
+            f"the decision to {decision.jurisdiction!r}"
+        )
+
+
 def sign_decision(
     decision: Decision,
     signer: Signer,
@@ -72,11 +87,7 @@ def sign_decision(
     if mode not in ("per-decision", "batch"):
         raise SigningFailedError(f"unknown signing mode {mode!r}; use per-decision or batch")
     signing_mode = SigningMode.PER_DECISION if mode == "per-decision" else SigningMode.BATCH
-    if signer.jurisdiction != decision.jurisdiction:
-        raise SigningFailedError(
-            f"key {signer.key_id!r} belongs to {signer.jurisdiction!r}, "
-            f"the decision to {decision.jurisdiction!r}"
-        )
+    _check_jurisdiction(signer, decision)
     batch = signing_mode is SigningMode.BATCH
     if not batch and signer.algorithm != COMPOSITE_ALGORITHM:
         raise SigningFailedError(
@@ -106,6 +117,52 @@ def sign_decision(
         return unsigned
     signature = _sign(signer, unsigned.signing_bytes(), V2_CONTEXT, decision.jurisdiction)
     return dataclasses.replace(unsigned, signature=signature)
+
+
+def seal_batch(
+    items: Sequence[tuple[Decision, str, bytes]],
+    signer: Signer,
+    *,
+    runtime_version: tuple[int, int, int] = rsrp.RUNTIME_VERSION,
+) -> list[bytes]:
+    """The batch-mode envelope bytes of each ``(decision, request_id, state_hash)``.
+
+    Byte for byte ``sign_decision(..., mode="batch").to_bytes()``, with the same
+    checks and errors, at a fraction of the cost per decision: what the decisions
+    of a batch share is checked and encoded once (:class:`BatchEncoder`).
+    """
+    encoder = BatchEncoder(runtime_version, signer.key_id)
+    jurisdiction = signer.jurisdiction
+    # Matched-rule lists are shared by every decision with the same verdict; keyed by
+    # identity, each entry holding its list so the id cannot be reused meanwhile.
+    pairs: dict[int, tuple[tuple[MatchedRule, ...], tuple[tuple[str, str], ...]]] = {}
+    out: list[bytes] = []
+    at, at_us = None, 0  # a batch is decided at one time: convert it once
+    for d, request_id, state_hash in items:
+        if d.jurisdiction != jurisdiction:
+            _check_jurisdiction(signer, d)
+        matched = pairs.get(id(d.matched))
+        if matched is None:
+            matched = pairs[id(d.matched)] = (
+                d.matched,
+                tuple((m.rule_id, m.version) for m in d.matched),
+            )
+        if d.evaluated_at is not at:
+            at, at_us = d.evaluated_at, _micros(d.evaluated_at)
+        bundle = (d.jurisdiction, d.bundle_id, d.bundle_version, d.policy_hash, d.bytecode_hash)
+        out.append(
+            encoder.encode(
+                bundle,
+                d.input_hash,
+                state_hash,
+                d.outcome,
+                d.code,
+                matched[1],
+                str(request_id),
+                at_us,
+            )
+        )
+    return out
 
 
 def sign_v1(

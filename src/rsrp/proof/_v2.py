@@ -28,6 +28,7 @@ __all__ = [
     "MAGIC",
     "V2_CONTEXT",
     "V2_FORMAT_VERSION",
+    "BatchEncoder",
     "EnvelopeV2",
     "SignatureAlgorithm",
     "SigningMode",
@@ -118,6 +119,72 @@ def _hash(value: bytes, what: str) -> None:
         raise MalformedEnvelopeError(f"{what} is all zeros (an unset hash is never valid)")
 
 
+def _check_runtime(runtime_version: tuple[int, int, int]) -> None:
+    major, minor, patch = runtime_version
+    if not (0 <= major <= 0xFF and 0 <= minor <= 0xFF and 0 <= patch <= 0xFFFF):
+        raise MalformedEnvelopeError(f"runtime version {runtime_version} does not fit u8.u8.u16")
+
+
+def _check_micros(evaluated_at_us: int) -> None:
+    if not 0 <= evaluated_at_us <= MAX_MICROS:
+        raise MalformedEnvelopeError(f"evaluation time {evaluated_at_us} µs is outside 1970..9999")
+
+
+def _head(
+    runtime_version: tuple[int, int, int],
+    jurisdiction: str,
+    bundle_id: str,
+    bundle_version: str,
+    policy_hash: bytes,
+    bytecode_hash: bytes,
+) -> bytes:
+    """The fields from ``magic`` through ``bytecode_hash`` (docs §2): one bundle's are
+    the same in every envelope it decides."""
+    major, minor, patch = runtime_version
+    return b"".join(
+        (
+            MAGIC,
+            struct.pack(">BI", V2_FORMAT_VERSION, (major << 24) | (minor << 16) | patch),
+            _prefixed_once(jurisdiction),
+            _prefixed_once(bundle_id),
+            _prefixed_once(bundle_version),
+            policy_hash,
+            bytecode_hash,
+        )
+    )
+
+
+def _tail(key_id: str, mode: SigningMode, algorithm: SignatureAlgorithm) -> bytes:
+    """``key_id``, ``mode`` and ``algorithm``: the last signed fields (docs §2)."""
+    return _prefixed_once(key_id) + struct.pack(">BB", mode, algorithm)
+
+
+def _signing_bytes(
+    head: bytes,
+    input_hash: bytes,
+    state_hash: bytes,
+    decision: int,
+    reason_code: str,
+    matched: tuple[tuple[str, str], ...],
+    request_id: str,
+    evaluated_at_us: int,
+    tail: bytes,
+) -> bytes:
+    return b"".join(
+        (
+            head,
+            input_hash,
+            state_hash,
+            struct.pack(">B", decision),
+            _prefixed_once(reason_code),
+            _matched_once(matched),
+            u8_prefixed(request_id.encode("ascii")),
+            struct.pack(">q", evaluated_at_us),
+            tail,
+        )
+    )
+
+
 @dataclass(frozen=True, slots=True)
 class EnvelopeV2:
     """One V2 envelope; construction validates every field (so does decoding)."""
@@ -143,21 +210,14 @@ class EnvelopeV2:
     signature: bytes = b""
 
     def __post_init__(self) -> None:
-        major, minor, patch = self.runtime_version
-        if not (0 <= major <= 0xFF and 0 <= minor <= 0xFF and 0 <= patch <= 0xFFFF):
-            raise MalformedEnvelopeError(
-                f"runtime version {self.runtime_version} does not fit u8.u8.u16"
-            )
+        _check_runtime(self.runtime_version)
         for name in ("jurisdiction", "bundle_id", "bundle_version", "reason_code", "key_id"):
             _text_once(getattr(self, name), name)
         _text(self.request_id, "request_id")
         for name in ("policy_hash", "bytecode_hash", "input_hash", "state_hash"):
             _hash(getattr(self, name), name)
         _matched_once(self.matched)
-        if not 0 <= self.evaluated_at_us <= MAX_MICROS:
-            raise MalformedEnvelopeError(
-                f"evaluation time {self.evaluated_at_us} µs is outside 1970..9999"
-            )
+        _check_micros(self.evaluated_at_us)
         self._check_signature_shape()
 
     def _check_signature_shape(self) -> None:
@@ -175,30 +235,89 @@ class EnvelopeV2:
 
     def signing_bytes(self) -> bytes:
         """Every field before ``signature_len`` (docs/proof-envelope-v2.md §2)."""
-        major, minor, patch = self.runtime_version
-        return b"".join(
-            (
-                MAGIC,
-                struct.pack(">BI", V2_FORMAT_VERSION, (major << 24) | (minor << 16) | patch),
-                _prefixed_once(self.jurisdiction),
-                _prefixed_once(self.bundle_id),
-                _prefixed_once(self.bundle_version),
+        return _signing_bytes(
+            _head(
+                self.runtime_version,
+                self.jurisdiction,
+                self.bundle_id,
+                self.bundle_version,
                 self.policy_hash,
                 self.bytecode_hash,
-                self.input_hash,
-                self.state_hash,
-                struct.pack(">B", self.decision),
-                _prefixed_once(self.reason_code),
-                _matched_once(self.matched),
-                u8_prefixed(self.request_id.encode("ascii")),
-                struct.pack(">q", self.evaluated_at_us),
-                _prefixed_once(self.key_id),
-                struct.pack(">BB", self.mode, self.algorithm),
-            )
+            ),
+            self.input_hash,
+            self.state_hash,
+            self.decision,
+            self.reason_code,
+            self.matched,
+            self.request_id,
+            self.evaluated_at_us,
+            _tail(self.key_id, self.mode, self.algorithm),
         )
 
     def to_bytes(self) -> bytes:
         return self.signing_bytes() + u32_prefixed(self.signature)
+
+
+class BatchEncoder:
+    """Batch-mode (unsigned) envelopes of one key, straight to bytes.
+
+    ``encode(...)`` returns exactly ``EnvelopeV2(..., mode=BATCH,
+    algorithm=NONE).to_bytes()`` and refuses what that constructor refuses, with
+    the same errors; but the fields a batch shares (runtime version, bundle
+    identity and hashes, key id) are checked and encoded once per distinct value,
+    and no intermediate object is built. A test checks both paths agree.
+    """
+
+    __slots__ = ("_heads", "_runtime", "_tail")
+
+    def __init__(self, runtime_version: tuple[int, int, int], key_id: str) -> None:
+        _check_runtime(runtime_version)
+        _text_once(key_id, "key_id")
+        self._runtime = runtime_version
+        # signature_len is 0: the ledger checkpoint signs batch-mode envelopes.
+        self._tail = _tail(key_id, SigningMode.BATCH, SignatureAlgorithm.NONE) + bytes(4)
+        self._heads: dict[tuple[str, str, str, bytes, bytes], bytes] = {}
+
+    def _new_head(self, key: tuple[str, str, str, bytes, bytes]) -> bytes:
+        jurisdiction, bundle_id, bundle_version, policy_hash, bytecode_hash = key
+        _text_once(jurisdiction, "jurisdiction")
+        _text_once(bundle_id, "bundle_id")
+        _text_once(bundle_version, "bundle_version")
+        _hash(policy_hash, "policy_hash")
+        _hash(bytecode_hash, "bytecode_hash")
+        head = _head(self._runtime, *key)
+        self._heads[key] = head
+        return head
+
+    def encode(
+        self,
+        bundle: tuple[str, str, str, bytes, bytes],
+        input_hash: bytes,
+        state_hash: bytes,
+        decision: Outcome,
+        reason_code: str,
+        matched: tuple[tuple[str, str], ...],
+        request_id: str,
+        evaluated_at_us: int,
+    ) -> bytes:
+        """``bundle`` is (jurisdiction, bundle_id, bundle_version, policy_hash, bytecode_hash)."""
+        head = self._heads.get(bundle) or self._new_head(bundle)
+        _hash(input_hash, "input_hash")
+        _hash(state_hash, "state_hash")
+        _text_once(reason_code, "reason_code")
+        _text(request_id, "request_id")
+        _check_micros(evaluated_at_us)
+        return _signing_bytes(
+            head,
+            input_hash,
+            state_hash,
+            decision,
+            reason_code,
+            matched,  # _matched_once checks it (on first sight) as it encodes it
+            request_id,
+            evaluated_at_us,
+            self._tail,
+        )
 
 
 def _read_text(reader: Reader, what: str) -> str:
