@@ -95,8 +95,10 @@ class Batcher:
             outcome = e
         else:
             done = time.perf_counter()
+            metrics = self.pipeline.metrics
+            metrics.group_size.observe(len(items))
             for _, _, _, queued in items:
-                self.pipeline.metrics.latency.observe(done - queued)
+                metrics.latency.observe(done - queued)
         # One wake-up per event loop for the whole group, not one per request.
         loops: dict[asyncio.AbstractEventLoop, list[int]] = {}
         for k, (_, _, loop, _) in enumerate(items):
