@@ -15,22 +15,13 @@ from typing import Any
 import httpx
 import pytest
 from tests.api.conftest import Running, service_settings
+from tests.api.test_api_mtls import BODY
 from tests.fixtures.tls import PkiFiles, serve_app
 
 from rsrp.api import create_app
 from rsrp.api._fastpath import DecisionFastPath
 from rsrp.api._models import DecisionOut
 
-REQUEST = {
-    "query_type": "ACCOUNT_DETAILS",
-    "justification": "Enquete fiscale 2026-0142",
-    "export_format": "NONE",
-    "limit": 5,
-    "account_department": 75,
-    "legal_basis": "LPF L81",
-    "expected_duration_ms": 100,
-}
-BODY = {"request": REQUEST, "account": "FR7630006000011234567890189"}
 ROUTE = "/v1/decisions?via=route"
 #: Per-decision fields: differ between any two decisions.
 VARYING = {"request_id", "ledger_index", "envelope", "state_hash", "evaluated_at"}
