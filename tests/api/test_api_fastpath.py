@@ -9,11 +9,14 @@ tokens either way.
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterator
 from typing import Any
 
 import httpx
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 from tests.api.conftest import Running, service_settings
 from tests.api.test_api_mtls import BODY
 from tests.fixtures.tls import PkiFiles, serve_app
@@ -23,6 +26,7 @@ from rsrp.api._fastpath import DecisionFastPath
 from rsrp.api._models import DecisionOut
 
 ROUTE = "/v1/decisions?via=route"
+_JSON = {"content-type": "application/json"}
 #: Per-decision fields: differ between any two decisions.
 VARYING = {"request_id", "ledger_index", "envelope", "state_hash", "evaluated_at"}
 
@@ -113,9 +117,8 @@ def test_api_fastpath_takes_only_admitted_requests(
 def test_api_fastpath_refusals_are_the_routes(
     running: Running, principal: str, content: bytes, status: int
 ) -> None:
-    headers = {"content-type": "application/json"}
     with running.client(principal) as c:
-        fast, route = _both(c, content=content, headers=headers)
+        fast, route = _both(c, content=content, headers=_JSON)
     assert fast.status_code == route.status_code, (fast.text, route.text)
     if content.startswith(b"[" * 5000):  # too deep for json.loads: whatever the route says
         assert fast.status_code < 500
@@ -132,6 +135,41 @@ def test_api_fastpath_bearer_callers_go_to_the_route(running: Running) -> None:
     assert fast.status_code == route.status_code == 401
     assert fast.headers["www-authenticate"] == route.headers["www-authenticate"]
     assert fast.json() == route.json()
+
+
+_VALUES = (
+    st.none()
+    | st.booleans()
+    | st.integers(-(2**70), 2**70)
+    | st.floats()
+    | st.text(max_size=20)
+    | st.lists(st.integers() | st.text(max_size=5) | st.booleans(), max_size=3)
+)
+_NAMES = st.sampled_from([*BODY["request"], "time", "Bad", "a" * 65]) | st.text(max_size=8)
+_BODIES = st.fixed_dictionaries(
+    {"request": st.dictionaries(_NAMES, _VALUES, max_size=8)},
+    optional={
+        "account": st.none() | st.text(max_size=130) | st.integers(),
+        "mission_id": st.none() | st.sampled_from(["M-2026-001", "x y", ""]) | st.integers(),
+        "agent": st.just("admin-1"),
+    },
+)
+
+
+@settings(
+    max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+@given(body=_BODIES)
+def test_api_fastpath_random_bodies_answered_as_the_route(running: Running, body: Any) -> None:
+    """Hostile and near-valid bodies: same status either way; same problem document."""
+    with running.client("agent-003") as c:
+        fast, route = _both(c, content=json.dumps(body).encode(), headers=_JSON)
+    assert fast.status_code == route.status_code, (body, fast.text, route.text)
+    assert fast.headers["content-type"] == route.headers["content-type"]
+    if fast.status_code == 200:
+        assert fast.json().keys() == route.json().keys()
+    else:
+        assert fast.json() == route.json()
 
 
 @pytest.fixture
