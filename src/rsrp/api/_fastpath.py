@@ -28,6 +28,7 @@ import json
 from collections.abc import Awaitable, Callable, MutableMapping
 from typing import Any
 
+from fastapi import FastAPI
 from pydantic import ValidationError
 from starlette.requests import Request
 
@@ -69,7 +70,7 @@ class DecisionFastPath:
     middleware stack is declared).
     """
 
-    def __init__(self, app: ASGIApp, owner: Any) -> None:
+    def __init__(self, app: ASGIApp, owner: FastAPI) -> None:
         self.app = app
         self.owner = owner
 
@@ -122,7 +123,7 @@ class DecisionFastPath:
             result = await service.batcher.decide(request)
         except RsrpError as e:  # e.g. a stage unavailable: 503, as the route answers
             handler = self.owner.exception_handlers[RsrpError]
-            response = await handler(Request(scope), e)
+            response = await handler(Request(scope), e)  # type: ignore[misc]
             await response(scope, _no_body, send)
             return True
         payload = decision_json(result, service.stages.proof.mode)
