@@ -7,7 +7,10 @@
    in the thread pool) and an async one (``async def``, like the decision route: on
    the event loop); p50/p95/p99 latency and the ratio to each. The client is an
    asyncio load generator in this process with keep-alive connections, one client
-   certificate (agent) per connection.
+   certificate (agent) per connection. Also the server's CPU per request (the
+   figure other load on a shared machine bends least), the part of it spent on
+   the event loop (the main thread: TLS, HTTP, the app; the rest is mostly the
+   thread deciding the queued requests in groups), and the mean group size.
 2. In process: the pipeline on batches (decide_many), in batch-signing mode and
    in per-decision composite (ML-DSA-65 + ECDSA P-384) signing mode.
 
@@ -96,6 +99,14 @@ def _serve(tmp: str, port: int, agents: int, ready: Any) -> None:
     async def empty_async() -> dict[str, str]:
         return {}
 
+    @app.get("/bench/groups")
+    async def groups() -> dict[str, float]:
+        """Decision groups so far (rsrp_decision_group_size): count and decisions."""
+        h = app.state.service.metrics.group_size
+        got = {s.name: s.value for s in h.collect()[0].samples if not s.labels}
+        return {"groups": got["rsrp_decision_group_size_count"],
+                "decisions": got["rsrp_decision_group_size_sum"]}  # fmt: skip
+
     config = uvicorn.Config(
         app, host="127.0.0.1", port=port, http=MtlsHttpToolsProtocol, log_level="error",
         access_log=False, ssl_certfile=str(pki / "server.pem"), ssl_keyfile=str(pki / "server.key"),
@@ -162,9 +173,24 @@ def load(
     return {"rps": n / elapsed, "p50": q[49] * 1e3, "p95": q[94] * 1e3, "p99": q[98] * 1e3, "n": n}
 
 
-def _cpu_s(pid: int) -> float:
-    """User + system CPU seconds of process ``pid`` so far (Linux /proc, clock ticks)."""
-    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+def _get_json(port: int, pki: Path, agent: str, path: str) -> Any:
+    import http.client
+
+    ctx = ssl.create_default_context(cafile=str(pki / "ca.pem"))
+    ctx.load_cert_chain(str(pki / f"client-{agent}.pem"), str(pki / f"client-{agent}.key"))
+    conn = http.client.HTTPSConnection("localhost", port, context=ctx, timeout=10)
+    try:
+        conn.request("GET", path)
+        return json.loads(conn.getresponse().read())
+    finally:
+        conn.close()
+
+
+def _cpu_s(pid: int, thread: bool = False) -> float:
+    """User + system CPU seconds of process ``pid`` so far (Linux /proc, clock ticks);
+    with ``thread``, of its main thread only (the server's event loop)."""
+    stat = f"/proc/{pid}/task/{pid}/stat" if thread else f"/proc/{pid}/stat"
+    fields = Path(stat).read_text().rsplit(")", 1)[1].split()
     return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
@@ -227,10 +253,12 @@ def main() -> None:
         ):
             # The server's CPU per request: a figure other load on the machine bends less
             # than wall-clock throughput does.
-            cpu0 = _cpu_s(pid)
+            cpu0, loop0 = _cpu_s(pid), _cpu_s(pid, thread=True)
             r = load(port, tmp / "pki", agents, path, payload, args.seconds)
             r["cpu_us"] = (_cpu_s(pid) - cpu0) / r["n"] * 1e6
+            r["loop_us"] = (_cpu_s(pid, thread=True) - loop0) / r["n"] * 1e6
             phases[path] = r
+        groups = _get_json(port, tmp / "pki", agents[0], "/bench/groups")
         empty, empty_async = phases["/bench/empty"], phases["/bench/empty-async"]
         decide = phases["/v1/decisions"]
     finally:
@@ -242,7 +270,7 @@ def main() -> None:
     )
     print(
         f"{'endpoint':38} {'req/s':>9} {'p50 ms':>8} {'p95 ms':>8} {'p99 ms':>8} "
-        f"{'requests':>9} {'server CPU us/req':>18}"
+        f"{'requests':>9} {'server CPU us/req':>18} {'of which event loop':>20}"
     )
     rows = (
         ("GET /bench/empty (sync def, same app)", empty),
@@ -252,7 +280,7 @@ def main() -> None:
     for name, r in rows:
         print(
             f"{name:38} {r['rps']:9.0f} {r['p50']:8.2f} {r['p95']:8.2f} "
-            f"{r['p99']:8.2f} {r['n']:9.0f} {r['cpu_us']:18.0f}"
+            f"{r['p99']:8.2f} {r['n']:9.0f} {r['cpu_us']:18.0f} {r['loop_us']:20.0f}"
         )
     print(
         f"decision endpoint / empty endpoint throughput: {decide['rps'] / empty['rps']:.0%} "
@@ -260,6 +288,11 @@ def main() -> None:
         f"server CPU per request: empty/decision {empty['cpu_us'] / decide['cpu_us']:.0%} "
         f"(sync), {empty_async['cpu_us'] / decide['cpu_us']:.0%} (async)"
     )
+    if groups["groups"]:
+        print(
+            f"decisions per group decided together (one ledger commit): "
+            f"{groups['decisions'] / groups['groups']:.1f} on average (warm-up included)"
+        )
     for mode in ("batch", "per-decision"):
         rate, n, cpu_us = in_process(mode, args.seconds, args.batch)
         print(

@@ -8,6 +8,7 @@ from contextlib import asynccontextmanager
 from fastapi import FastAPI
 
 import rsrp
+from rsrp.api._fastpath import DecisionFastPath
 from rsrp.api._http import (
     PROBLEM_RESPONSES,
     BodyLimitMiddleware,
@@ -49,5 +50,6 @@ def create_app(settings: Settings, stages: Stages | None = None) -> FastAPI:
     install_error_handlers(app)
     for module in (decisions, approvals, ledger, incidents, admin, keys, health):
         app.include_router(module.router)
+    app.add_middleware(DecisionFastPath, owner=app)  # inside the body-size limit
     app.add_middleware(BodyLimitMiddleware, limit=settings.limits.max_body_bytes)
     return app

@@ -24,6 +24,12 @@ class Metrics:
             buckets=_BUCKETS,
             registry=self.registry,
         )
+        self.group_size = Histogram(
+            "rsrp_decision_group_size",
+            "Decisions per group decided together (one ledger commit)",
+            buckets=(1, 2, 4, 8, 16, 32, 64, 128, 256),
+            registry=self.registry,
+        )
         self.stage_latency = Histogram(
             "rsrp_stage_latency_seconds",
             "Time spent per pipeline stage",

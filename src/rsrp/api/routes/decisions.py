@@ -44,25 +44,39 @@ def decision_out(result: DecisionResult, signing_mode: str) -> DecisionOut:
     )
 
 
-@router.post("", response_model=DecisionOut, summary="Decide a registry request (role agent)")
-async def decide(body: DecisionIn, caller: AgentCaller, service: ServiceDep) -> Response:
+def decision_request(body: DecisionIn, principal: str) -> DecisionRequest:
+    """What the pipeline decides: the caller's request fields, the server's identity."""
     limit = body.request.get("limit")
     hint = limit if isinstance(limit, int) and not isinstance(limit, bool) and limit > 0 else 0
-    request = DecisionRequest(
-        principal=caller.principal,
+    return DecisionRequest(
+        principal=principal,
         mission_id=body.mission_id,
         account=body.account,
         fields=dict(body.request),
         result_count_hint=hint,
     )
+
+
+def decision_json(result: DecisionResult, signing_mode: str) -> bytes:
+    """The 200 body: serialised once, by pydantic (the model validated it when built).
+
+    Returning the model would make FastAPI validate it again against response_model
+    and run jsonable_encoder + json.dumps. The OpenAPI schema still comes from
+    response_model.
+    """
+    return decision_out(result, signing_mode).model_dump_json().encode()
+
+
+@router.post("", response_model=DecisionOut, summary="Decide a registry request (role agent)")
+async def decide(body: DecisionIn, caller: AgentCaller, service: ServiceDep) -> Response:
+    # Most requests are answered by rsrp.api._fastpath with these same helpers; this
+    # route answers the rest (bearer callers, refusals) and is the OpenAPI contract.
+    request = decision_request(body, caller.principal)
     # Decided with whatever else is in flight: one counter transaction, one ledger
     # commit for the group; answered only once this decision is durably logged.
     result = await service.batcher.decide(request)
-    # Serialised here, once, by pydantic (the model validated it when built): returning
-    # the model would make FastAPI validate it again against response_model and run
-    # jsonable_encoder + json.dumps. The OpenAPI schema still comes from response_model.
-    out = decision_out(result, service.stages.proof.mode)
-    return Response(out.model_dump_json().encode(), media_type="application/json")
+    payload = decision_json(result, service.stages.proof.mode)
+    return Response(payload, media_type="application/json")
 
 
 def _concerns(service: ServiceDep, row: DecisionRow, principal: str) -> bool:
