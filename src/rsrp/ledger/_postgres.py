@@ -5,9 +5,10 @@ The sequencer is the single tree-head row: every append transaction starts with
 each sees the size its predecessor committed. A back-end that committed the previous append
 skips that read: one statement moves the head from the (size, root) it left (taking the same
 row lock; no row if another writer appended since, which sends it down the locking path) and
-inserts a small batch's rows, so an append is two round trips (that statement, COMMIT). Bulk
-rows go in with binary ``COPY``. With the server's default ``synchronous_commit = on`` a commit
-is flushed before ``append`` returns.
+inserts a small batch's rows, so an append is two round trips (that statement, COMMIT). A large
+batch takes the same lock first, streams its entries by binary ``COPY`` in chunks and hashes
+the tree while the server inserts them (two processes, two cores), then moves the head. With
+the server's default ``synchronous_commit = on`` a commit is flushed before ``append`` returns.
 """
 
 from __future__ import annotations
