@@ -5,15 +5,16 @@ The sequencer is the single tree-head row: every append transaction starts with
 each sees the size its predecessor committed. A back-end that committed the previous append
 skips that read: one statement moves the head from the (size, root) it left (taking the same
 row lock; no row if another writer appended since, which sends it down the locking path) and
-inserts a small batch's rows, so an append is two round trips (that statement, COMMIT). Bulk
-rows go in with binary ``COPY``. With the server's default ``synchronous_commit = on`` a commit
-is flushed before ``append`` returns.
+inserts a small batch's rows, so an append is two round trips (that statement, COMMIT). A large
+batch takes the same lock first, streams its entries by binary ``COPY`` in chunks and hashes
+the tree while the server inserts them (two processes, two cores), then moves the head. With
+the server's default ``synchronous_commit = on`` a commit is flushed before ``append`` returns.
 """
 
 from __future__ import annotations
 
 import struct
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from typing import Any
 
 import psycopg
@@ -66,6 +67,16 @@ JOIN entries AS e ON e.idx BETWEEN w.lo AND w.hi
 """
 #: Up to this many entries go in with :data:`_APPEND_SMALL`; larger batches use binary COPY.
 _SMALL_BATCH = 256
+# A large batch first takes the sequencer lock with this (no row if the head moved), so its
+# entries can stream to the server before the new root is known; the head moves last.
+_LOCK_AT = (
+    "UPDATE tree_head SET size = size WHERE id = 1 AND size = %s AND root = %s"
+    " RETURNING pg_current_xact_id()::text"
+)
+_SET_HEAD = "UPDATE tree_head SET size = %s, root = %s WHERE id = 1"
+#: Rows per COPY chunk: the server inserts one chunk while the next is encoded.
+_COPY_CHUNK = 2048
+_COPY_ENTRIES = "COPY entries (idx, data, leaf_hash) FROM STDIN (FORMAT BINARY)"
 # JIT compilation (milliseconds) pays off for long analytic queries, never for the ledger's
 # short index reads and writes, whose generic plans may still cross jit_above_cost.
 _NO_JIT = "-c jit=off"
@@ -131,7 +142,7 @@ class PostgresBackend(SqlBackend):
         self, cur: Any, tip: AppendPlan, entries: Sequence[bytes], hashes: Sequence[bytes]
     ) -> AppendPlan:
         if len(entries) > _SMALL_BATCH:
-            return super()._append_at(cur, tip, entries, hashes)
+            return self._append_large(cur, tip, entries, hashes)
         plan = plan_append(tip.size, tip.border, hashes)
         rows = plan.node_rows
         cur.execute(
@@ -156,6 +167,25 @@ class PostgresBackend(SqlBackend):
         self._body_xact = row[0]
         return plan
 
+    def _append_large(
+        self, cur: Any, tip: AppendPlan, entries: Sequence[bytes], hashes: Sequence[bytes]
+    ) -> AppendPlan:
+        # The server (another process) inserts the streamed entries while this process hashes
+        # the tree: the batch costs about the larger of the two rather than their sum.
+        cur.execute(_LOCK_AT, (tip.size, tip.root), prepare=True)
+        row = cur.fetchone()
+        if row is None:
+            raise _HeadMovedError
+        self._body_xact = row[0]
+        with cur.copy(_COPY_ENTRIES) as cp:
+            for chunk in _entries_copy(tip.size, entries, hashes):
+                cp.write(chunk)
+            plan = plan_append(tip.size, tip.border, hashes)
+        if plan.node_rows:
+            self._put_nodes(cur, plan.node_rows)
+        cur.execute(_SET_HEAD, (plan.size, plan.root), prepare=True)
+        return plan
+
     def _fetch_nodes(self, cur: Any, runs: list[tuple[int, int, int]]) -> list[Any]:
         nodes = [r for r in runs if r[0]]
         leaves = [r for r in runs if not r[0]]
@@ -175,8 +205,9 @@ class PostgresBackend(SqlBackend):
     def _put_entries(
         self, cur: Any, first: int, entries: Sequence[bytes], hashes: Sequence[bytes]
     ) -> None:
-        with cur.copy("COPY entries (idx, data, leaf_hash) FROM STDIN (FORMAT BINARY)") as cp:
-            cp.write(_entries_copy(first, entries, hashes))
+        with cur.copy(_COPY_ENTRIES) as cp:
+            for chunk in _entries_copy(first, entries, hashes):
+                cp.write(chunk)
 
     def _put_nodes(self, cur: Any, rows: list[tuple[int, int, bytes]]) -> None:
         with cur.copy("COPY nodes (level, idx, hash) FROM STDIN (FORMAT BINARY)") as cp:
@@ -193,15 +224,24 @@ _NODE_HEAD = struct.Struct("!hihiqi")  # 3 fields; int2 level; int8 idx; hash le
 _HASH_FIELD = struct.pack("!i", HASH_SIZE)
 
 
-def _entries_copy(first: int, entries: Sequence[bytes], hashes: Sequence[bytes]) -> bytes:
+def _entries_copy(first: int, entries: Sequence[bytes], hashes: Sequence[bytes]) -> Iterator[bytes]:
+    """The binary COPY stream in chunks of :data:`_COPY_CHUNK` rows, encoded lazily."""
     head = _ENTRY_HEAD.pack
-    parts = [_COPY_HEADER]
+    if len(entries) != len(hashes):
+        raise StorageError("internal: entries and leaf hashes differ in number")
     if set(map(len, hashes)) - {HASH_SIZE}:  # one C-level pass; the row loop stays lean
         raise StorageError(f"every leaf hash must be {HASH_SIZE} bytes")
-    for i, data, leaf in zip(range(first, first + len(entries)), entries, hashes, strict=True):
-        parts += (head(3, 8, i, len(data)), data, _HASH_FIELD, leaf)
+    parts = [_COPY_HEADER]
+    n = len(entries)
+    for lo in range(0, n, _COPY_CHUNK):
+        hi = min(lo + _COPY_CHUNK, n)
+        rows = zip(range(first + lo, first + hi), entries[lo:hi], hashes[lo:hi], strict=True)
+        for i, data, leaf in rows:
+            parts += (head(3, 8, i, len(data)), data, _HASH_FIELD, leaf)
+        yield b"".join(parts)
+        parts = []
     parts.append(_COPY_TRAILER)
-    return b"".join(parts)
+    yield b"".join(parts)
 
 
 def _nodes_copy(rows: Sequence[tuple[int, int, bytes]]) -> bytes:
