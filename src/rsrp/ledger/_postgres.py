@@ -64,6 +64,16 @@ UNION ALL
 SELECT 0::int2, e.idx, e.leaf_hash FROM unnest(%s::int8[], %s::int8[]) AS w(lo, hi)
 JOIN entries AS e ON e.idx BETWEEN w.lo AND w.hi
 """
+# For audits (see ._packed): all aggregates of one query see the same row stream, and the
+# packed index offsets prove its order.
+_PACKED_ENTRIES = """
+SELECT string_agg(int4send((e.idx - %s)::int4), ''::bytea),
+       string_agg(int4send(length(e.data) + 1), ''::bytea),
+       string_agg('\\x00'::bytea || e.data, ''::bytea),
+       string_agg(e.leaf_hash, ''::bytea),
+       count(*) FILTER (WHERE length(e.leaf_hash) <> 32)
+FROM (SELECT idx, data, leaf_hash FROM entries WHERE idx >= %s AND idx < %s ORDER BY idx) AS e
+"""
 #: Up to this many entries go in with :data:`_APPEND_SMALL`; larger batches use binary COPY.
 _SMALL_BATCH = 256
 # JIT compilation (milliseconds) pays off for long analytic queries, never for the ledger's
@@ -83,6 +93,7 @@ class PostgresBackend(SqlBackend):
     )
     PLACEHOLDER = "%s"
     DB_ERRORS = (psycopg.Error,)
+    PACKED_ENTRIES = _PACKED_ENTRIES
 
     def _connect(self) -> psycopg.Connection[Any]:
         return psycopg.connect(self.url, autocommit=False, connect_timeout=30, options=_NO_JIT)

@@ -15,6 +15,7 @@ from operator import itemgetter
 from typing import Any
 
 from rsrp.ledger._errors import StorageError
+from rsrp.ledger._packed import PackedEntries, unpack_entries
 from rsrp.ledger._sqlconn import SqlConnections
 from rsrp.ledger._storage import (
     AppendPlan,
@@ -71,6 +72,9 @@ class SqlBackend(SqlConnections):
         " RETURNING NULL"
     )
     PLACEHOLDER = "?"
+    #: One aggregate over entries [start, start + limit) in index order, for
+    #: :func:`unpack_entries`; parameters (start, start, start + limit).
+    PACKED_ENTRIES = ""
 
     def __init__(self, url: str) -> None:
         super().__init__(url)
@@ -276,6 +280,22 @@ class SqlBackend(SqlConnections):
             return [], [], []
         idx, data, hashes = _column(full, 0), _column(full, 1), _column(full, 2)
         return idx, data, hashes
+
+    def read_entry_packed(self, start: int, limit: int) -> PackedEntries | None:
+        """Entries in ``[start, start + limit)`` packed by one aggregate query, for audits.
+
+        ``None`` when the chunk is empty, not a contiguous run from ``start``, or too large to
+        aggregate: :meth:`read_entry_columns` then reads (and an audit reports) it row by row.
+        """
+
+        def op(cur: Any) -> Any:
+            cur.execute(self.PACKED_ENTRIES, (start, start, start + limit))
+            return cur.fetchone()
+
+        try:
+            return unpack_entries(start, self._reading(op))
+        except StorageError:  # e.g. over the database's value size limit
+            return None
 
     def read_node_columns(
         self, level: int, start: int, limit: int
