@@ -58,7 +58,14 @@ def check_chunk(
     hashes: list[bytes],
 ) -> None:
     """Check one chunk of entries starting at ``start``; append its leaf hashes to ``hashes``."""
-    fresh = [_sha256(b"\x00" + d).digest() for d in data]  # RFC 9162 §2.1.1 leaf hash
+    try:
+        fresh = [_sha256(b"\x00" + d).digest() for d in data]  # RFC 9162 §2.1.1 leaf hash
+    except TypeError:  # SQLite stores any type in any column: an entry that is not a blob
+        k, d = next((k, d) for k, d in enumerate(data) if not isinstance(d, bytes))
+        raise TamperError(
+            f"entry {start + k} is stored as {type(d).__name__}, not as bytes: entry altered",
+            start + k,
+        ) from None
     # Sources return strictly increasing indices (ORDER BY the primary key), so the first
     # and last index tell whether the chunk is contiguous.
     if idx[0] != start or idx[-1] != start + len(idx) - 1:
