@@ -1,4 +1,4 @@
-"""Packed chunk reads (the audit's fast path) give exactly the rows, or nothing.
+"""Packed chunk reads of entries and nodes (the audit's fast path) give the rows, or nothing.
 
 On SQLite and real PostgreSQL: a packed chunk carries the same entry bytes and stored leaf
 hashes as the row-by-row read, for any bytes (NULs, invalid UTF-8, empty entries); a chunk
@@ -17,7 +17,7 @@ from hypothesis import strategies as st
 from tests.ledger.ledger_sql import run_sql
 
 from rsrp.ledger import Log, TamperError, audit
-from rsrp.ledger._packed import PackedEntries, unpack_entries
+from rsrp.ledger._packed import PackedEntries, unpack_entries, unpack_nodes
 
 # Every byte value, NULs inside and at the ends, empty, invalid UTF-8, one large entry.
 ODD = [
@@ -133,3 +133,45 @@ def test_unpack_frames_any_entries(entries: list[bytes]) -> None:
     got = unpack_entries(0, row)
     assert got is not None
     assert [got.messages[a:b] for a, b in pairwise(got.ends)] == msgs
+
+
+def test_packed_nodes_equal_the_rows_and_shifted_bytes_are_named(ledger_url: str) -> None:
+    with Log.open(ledger_url) as log:
+        log.append_many([b"e%d" % i for i in range(40)])
+        idx, stored = log.backend.read_node_columns(4, 0, 10)
+        assert list(idx) == [0, 1]
+        assert log.backend.read_node_packed(4, 0, 10) == b"".join(stored)  # type: ignore[attr-defined]
+        assert log.backend.read_node_packed(4, 1, 10) == stored[1]  # type: ignore[attr-defined]
+        assert log.backend.read_node_packed(4, 2, 10) is None  # type: ignore[attr-defined]
+    a, b = stored
+    run_sql(
+        ledger_url,
+        ("UPDATE nodes SET hash = ? WHERE level = 4 AND idx = 0", (a[:30],)),
+        ("UPDATE nodes SET hash = ? WHERE level = 4 AND idx = 1", (a[30:] + b,)),
+    )
+    with Log.open(ledger_url) as log:
+        assert log.backend.read_node_packed(4, 0, 10) is None  # type: ignore[attr-defined]
+    err = _audit_error(ledger_url)
+    assert err.index == 0 and "tree node (level 4, index 0)" in str(err)
+
+
+@pytest.mark.parametrize(
+    "row",
+    [
+        ("1,0", bytes(64), 0),
+        ("0,2", bytes(64), 0),
+        ("0,1", bytes(63), 0),
+        ("0,1", bytes(64), 1),
+        ("0,1", "text", 0),
+        (b"", b"", 0),
+        None,
+        ("0", bytes(32)),
+    ],
+)
+def test_unpack_nodes_refuses_anything_but_an_exact_run(row: tuple | None) -> None:
+    assert unpack_nodes(row) is None
+
+
+def test_unpack_nodes_accepts_an_exact_run() -> None:
+    assert unpack_nodes(("0,1", bytes(64), 0)) == bytes(64)
+    assert unpack_nodes((bytes(4) + b"\x00\x00\x00\x01", bytes(64), 0)) == bytes(64)

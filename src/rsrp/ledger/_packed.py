@@ -18,14 +18,16 @@ from __future__ import annotations
 
 import json
 import struct
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from functools import lru_cache
 from itertools import accumulate
+from typing import Any
 
+from rsrp.ledger._errors import StorageError
 from rsrp.ledger.rfc6962 import HASH_SIZE
 
-__all__ = ["PackedEntries", "unpack_entries"]
+__all__ = ["PackedEntries", "packed_row", "unpack_entries", "unpack_nodes"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -48,6 +50,49 @@ def _in_order(count: int, text: bool) -> bytes | str:
     if text:
         return ",".join(map(str, range(count)))
     return struct.pack(f">{count}I", *range(count))
+
+
+def _count(order: object) -> int | None:
+    """How many rows the packed index offsets hold, if they are exactly 0, 1, 2, ..."""
+    if isinstance(order, bytes):
+        count = len(order) // 4
+        return count if order and order == _in_order(count, text=False) else None
+    if isinstance(order, str):
+        count = order.count(",") + 1
+        return count if order == _in_order(count, text=True) else None
+    return None
+
+
+def packed_row(
+    reading: Callable[[Callable[[Any], Any]], Any], sql: str, args: tuple[int, ...]
+) -> tuple[object, ...] | None:
+    """The one row of a packing query run by a back-end's ``reading``; ``None`` on an error
+    (e.g. a chunk over the database's value size limit: the row-by-row read then runs)."""
+
+    def op(cur: Any) -> Any:
+        cur.execute(sql, args)
+        return cur.fetchone()
+
+    try:
+        row = reading(op)
+    except StorageError:
+        return None
+    return tuple(row) if row is not None else None
+
+
+def unpack_nodes(row: tuple[object, ...] | None) -> bytes | None:
+    """The stored hashes of a packed run of nodes from ``start``, or ``None`` unless exact.
+
+    ``row``: the node indices minus ``start`` (as for :func:`unpack_entries`); the hashes
+    concatenated; a true value if any hash is not a 32-byte blob.
+    """
+    if row is None or len(row) != 3:
+        return None
+    order, hashes, bad = row
+    count = _count(order)
+    if count is None or bad or not isinstance(hashes, bytes):
+        return None
+    return hashes if len(hashes) == HASH_SIZE * count else None
 
 
 def _lengths(value: object, count: int) -> Sequence[int] | None:
@@ -76,15 +121,8 @@ def unpack_entries(start: int, row: tuple[object, ...] | None) -> PackedEntries 
     order, lengths, messages, hashes, bad = row
     if not isinstance(messages, bytes) or not isinstance(hashes, bytes) or bad:
         return None
-    if isinstance(order, bytes):
-        count = len(order) // 4
-        if order != _in_order(count, text=False):
-            return None
-    elif isinstance(order, str):
-        count = order.count(",") + 1
-        if order != _in_order(count, text=True):
-            return None
-    else:
+    count = _count(order)
+    if count is None:
         return None
     sizes = _lengths(lengths, count)
     if sizes is None or len(hashes) != HASH_SIZE * count:

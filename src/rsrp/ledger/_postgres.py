@@ -74,6 +74,11 @@ SELECT string_agg(int4send((e.idx - %s)::int4), ''::bytea),
        count(*) FILTER (WHERE length(e.leaf_hash) <> 32)
 FROM (SELECT idx, data, leaf_hash FROM entries WHERE idx >= %s AND idx < %s ORDER BY idx) AS e
 """
+_PACKED_NODES = """
+SELECT string_agg(int4send((n.idx - %s)::int4), ''::bytea), string_agg(n.hash, ''::bytea),
+       count(*) FILTER (WHERE length(n.hash) <> 32)
+FROM (SELECT idx, hash FROM nodes WHERE level = %s AND idx >= %s AND idx < %s ORDER BY idx) AS n
+"""
 #: Up to this many entries go in with :data:`_APPEND_SMALL`; larger batches use binary COPY.
 _SMALL_BATCH = 256
 # JIT compilation (milliseconds) pays off for long analytic queries, never for the ledger's
@@ -93,7 +98,7 @@ class PostgresBackend(SqlBackend):
     )
     PLACEHOLDER = "%s"
     DB_ERRORS = (psycopg.Error,)
-    PACKED_ENTRIES = _PACKED_ENTRIES
+    PACKED_ENTRIES, PACKED_NODES = _PACKED_ENTRIES, _PACKED_NODES
 
     def _connect(self) -> psycopg.Connection[Any]:
         return psycopg.connect(self.url, autocommit=False, connect_timeout=30, options=_NO_JIT)

@@ -44,13 +44,18 @@ SELECT group_concat(idx - ?, ','),
        max(data < X'' OR leaf_hash < X'' OR length(leaf_hash) <> 32)
 FROM entries WHERE idx >= ? AND idx < ?
 """
+_PACKED_NODES = """
+SELECT group_concat(idx - ?, ','), CAST(group_concat(hash, '') AS BLOB),
+       max(hash < X'' OR length(hash) <> 32)
+FROM nodes WHERE level = ? AND idx >= ? AND idx < ?
+"""
 
 
 class SQLiteBackend(SqlBackend):
     """A ledger in one SQLite file; safe for several threads and several processes."""
 
     DB_ERRORS = (sqlite3.Error,)
-    PACKED_ENTRIES = _PACKED_ENTRIES
+    PACKED_ENTRIES, PACKED_NODES = _PACKED_ENTRIES, _PACKED_NODES
 
     def __init__(self, path: str | Path, *, busy_timeout_s: float = 60.0) -> None:
         self.path = Path(path)
