@@ -69,7 +69,7 @@ JOIN entries AS e ON e.idx BETWEEN w.lo AND w.hi
 _PACKED_ENTRIES = """
 SELECT string_agg(int4send((e.idx - %s)::int4), ''::bytea),
        string_agg(int4send(length(e.data) + 1), ''::bytea),
-       string_agg('\\x00'::bytea || e.data, ''::bytea),
+       string_agg(decode('00', 'hex') || e.data, ''::bytea),
        string_agg(e.leaf_hash, ''::bytea),
        count(*) FILTER (WHERE length(e.leaf_hash) <> 32)
 FROM (SELECT idx, data, leaf_hash FROM entries WHERE idx >= %s AND idx < %s ORDER BY idx) AS e
