@@ -14,12 +14,14 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 
 from rsrp.errors import RsrpError
-from rsrp.ledger._audit_pool import CHUNK, check_chunk, parallel_leaves
+from rsrp.ledger._audit_pool import CHUNK, check_chunk, check_packed, parallel_leaves
 from rsrp.ledger._errors import MerkleProofError, TamperError
 from rsrp.ledger._memory import MemoryTree
+from rsrp.ledger._packed import PackedEntries
 from rsrp.ledger._storage import AuditSource, StoredCheckpoint
-from rsrp.ledger._tree import STRATUM, complete_levels
+from rsrp.ledger._tree import STRATUM, build_levels, complete_levels
 from rsrp.ledger._verify import verify_consistency
+from rsrp.ledger.rfc6962 import HASH_SIZE
 
 __all__ = ["AuditReport", "AuditSource", "EntryCheck", "Progress", "audit"]
 
@@ -54,18 +56,39 @@ def _leaves(
         levels = parallel_leaves(url, size, workers, progress)
     hashes = levels[0]
     start = len(hashes)
+    whole = start % _CHUNK == 0  # so far only whole chunks: each chunk's subtree is aligned
     with ThreadPoolExecutor(max_workers=1, thread_name_prefix="audit-read") as pool:
-        # Read the next chunk while this one is hashed: the database driver does some of its
-        # work without the GIL, so I/O and hashing overlap a little.
-        ahead = pool.submit(src.read_entry_columns, start, _CHUNK)
+        # Read the next chunk while this one is hashed: a packed read runs in the database
+        # without the GIL (see ._packed), so reading overlaps hashing.
+        ahead = pool.submit(_read_chunk, src, start)
         while True:
-            idx, data, stored = ahead.result()
-            if not idx:
-                break
-            nxt = start + len(idx)
-            ahead = pool.submit(src.read_entry_columns, nxt, _CHUNK)
-            check_chunk(start, idx, data, stored, hashes)
-            start = nxt
+            got = ahead.result()
+            if isinstance(got, PackedEntries):
+                n = len(got)
+                ahead = pool.submit(_read_chunk, src, start + n)
+                if not check_packed(got, hashes):
+                    # Something differs: the rows, one by one, say exactly what.
+                    idx, data, stored = src.read_entry_columns(start, n)
+                    check_chunk(start, idx, data, stored, hashes)
+                    if len(idx) < n:
+                        raise TamperError(f"entry {start + len(idx)} is missing", start + len(idx))
+            else:
+                idx, data, stored = got
+                if not idx:
+                    break
+                n = len(idx)
+                ahead = pool.submit(_read_chunk, src, start + n)
+                check_chunk(start, idx, data, stored, hashes)
+            whole = whole and n == _CHUNK
+            if whole:
+                # Hash the chunk's subtree now, while the next chunk is read (not all levels
+                # at the end, when there is nothing left to read).
+                sub = build_levels(hashes[start:])
+                while len(levels) < len(sub):
+                    levels.append([])
+                for level, part in zip(levels[1:], sub[1:], strict=True):
+                    level += part
+            start += n
             if progress:
                 progress(min(start, size), size)
     if start < size:
@@ -75,6 +98,17 @@ def _leaves(
             start,
         )
     return levels
+
+
+def _read_chunk(
+    src: AuditSource, start: int
+) -> PackedEntries | tuple[Sequence[int], Sequence[bytes], Sequence[bytes]]:
+    """The chunk at ``start``: packed if the source can (a SQL back-end), else as columns."""
+    packed = getattr(src, "read_entry_packed", None)
+    chunk = None if packed is None else packed(start, _CHUNK)
+    if isinstance(chunk, PackedEntries) and len(chunk):
+        return chunk
+    return src.read_entry_columns(start, _CHUNK)
 
 
 def _locate(
@@ -112,10 +146,18 @@ def _check_nodes(
     beyond the head, which explain them.
     """
     checked, extra = 0, None
+    packed = getattr(src, "read_node_packed", None)
     for level in levels if levels is not None else range(STRATUM, len(tree.levels), STRATUM):
         want = tree.levels[level] if level < len(tree.levels) else []
         start = 0
         while True:
+            # Packed (one bytes comparison) while all is well; rows to say what is wrong, and
+            # at the end of the level, to see any node beyond it.
+            got = packed(level, start, _CHUNK) if packed is not None else None
+            n = len(got) // HASH_SIZE if isinstance(got, bytes) else 0
+            if n and got == b"".join(want[start : start + n]):
+                start, checked = start + n, checked + n
+                continue
             idx, stored = src.read_node_columns(level, start, _CHUNK)
             if not idx:
                 break

@@ -65,6 +65,21 @@ UNION ALL
 SELECT 0::int2, e.idx, e.leaf_hash FROM unnest(%s::int8[], %s::int8[]) AS w(lo, hi)
 JOIN entries AS e ON e.idx BETWEEN w.lo AND w.hi
 """
+# For audits (see ._packed): all aggregates of one query see the same row stream, and the
+# packed index offsets prove its order.
+_PACKED_ENTRIES = """
+SELECT string_agg(int4send((e.idx - %s)::int4), ''::bytea),
+       string_agg(int4send(length(e.data) + 1), ''::bytea),
+       string_agg(decode('00', 'hex') || e.data, ''::bytea),
+       string_agg(e.leaf_hash, ''::bytea),
+       count(*) FILTER (WHERE length(e.leaf_hash) <> 32)
+FROM (SELECT idx, data, leaf_hash FROM entries WHERE idx >= %s AND idx < %s ORDER BY idx) AS e
+"""
+_PACKED_NODES = """
+SELECT string_agg(int4send((n.idx - %s)::int4), ''::bytea), string_agg(n.hash, ''::bytea),
+       count(*) FILTER (WHERE length(n.hash) <> 32)
+FROM (SELECT idx, hash FROM nodes WHERE level = %s AND idx >= %s AND idx < %s ORDER BY idx) AS n
+"""
 #: Up to this many entries go in with :data:`_APPEND_SMALL`; larger batches use binary COPY.
 _SMALL_BATCH = 256
 # A large batch first takes the sequencer lock with this (no row if the head moved), so its
@@ -94,6 +109,7 @@ class PostgresBackend(SqlBackend):
     )
     PLACEHOLDER = "%s"
     DB_ERRORS = (psycopg.Error,)
+    PACKED_ENTRIES, PACKED_NODES = _PACKED_ENTRIES, _PACKED_NODES
 
     def _connect(self) -> psycopg.Connection[Any]:
         return psycopg.connect(self.url, autocommit=False, connect_timeout=30, options=_NO_JIT)

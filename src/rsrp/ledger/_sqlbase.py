@@ -15,6 +15,7 @@ from operator import itemgetter
 from typing import Any
 
 from rsrp.ledger._errors import StorageError
+from rsrp.ledger._packed import PackedEntries, packed_row, unpack_entries, unpack_nodes
 from rsrp.ledger._sqlconn import SqlConnections
 from rsrp.ledger._storage import (
     AppendPlan,
@@ -71,6 +72,10 @@ class SqlBackend(SqlConnections):
         " RETURNING NULL"
     )
     PLACEHOLDER = "?"
+    #: Aggregates over entries [start, start + limit) for :func:`unpack_entries`, parameters
+    #: (start, start, start + limit); over nodes for :func:`unpack_nodes`, parameters
+    #: (start, level, start, start + limit).
+    PACKED_ENTRIES = PACKED_NODES = ""
 
     def __init__(self, url: str) -> None:
         super().__init__(url)
@@ -276,6 +281,18 @@ class SqlBackend(SqlConnections):
             return [], [], []
         idx, data, hashes = _column(full, 0), _column(full, 1), _column(full, 2)
         return idx, data, hashes
+
+    def read_entry_packed(self, start: int, limit: int) -> PackedEntries | None:
+        """Entries in ``[start, start + limit)`` as one packed chunk (:mod:`._packed`), for
+        audits; ``None`` if that is not exactly a run from ``start``: read the rows then."""
+        row = packed_row(self._reading, self.PACKED_ENTRIES, (start, start, start + limit))
+        return unpack_entries(start, row)
+
+    def read_node_packed(self, level: int, start: int, limit: int) -> bytes | None:
+        """Stored hashes of nodes ``[start, start + limit)`` of ``level``, packed, for audits;
+        ``None`` if that is not exactly a run from ``start``: read the rows then."""
+        row = packed_row(self._reading, self.PACKED_NODES, (start, level, start, start + limit))
+        return unpack_nodes(row)
 
     def read_node_columns(
         self, level: int, start: int, limit: int

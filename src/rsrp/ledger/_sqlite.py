@@ -29,11 +29,33 @@ _SCHEMA = [
     " note BLOB NOT NULL, created_at TEXT NOT NULL, timestamp_token BLOB, cosignatures BLOB)",
 ]
 
+# For audits (see ._packed): group_concat concatenates blobs byte for byte in a UTF-8
+# database, in the order the rows are visited (the rowid range scan visits them in index
+# order). Nothing relies on that order unchecked: the index offsets packed alongside prove it
+# (a sorted subquery would also keep it, at half again the cost), the lengths prove the
+# framing, and the last column flags any entry or leaf hash that is not a blob (SQLite orders
+# every other type below blobs) or a leaf hash that is not 32 bytes. Decimal text is the
+# cheapest encoding SQLite has for the integer columns.
+_PACKED_ENTRIES = """
+SELECT group_concat(idx - ?, ','),
+       group_concat(length(data) + 1, ','),
+       CAST(group_concat(X'00' || data, '') AS BLOB),
+       CAST(group_concat(leaf_hash, '') AS BLOB),
+       max(data < X'' OR leaf_hash < X'' OR length(leaf_hash) <> 32)
+FROM entries WHERE idx >= ? AND idx < ?
+"""
+_PACKED_NODES = """
+SELECT group_concat(idx - ?, ','), CAST(group_concat(hash, '') AS BLOB),
+       max(hash < X'' OR length(hash) <> 32)
+FROM nodes WHERE level = ? AND idx >= ? AND idx < ?
+"""
+
 
 class SQLiteBackend(SqlBackend):
     """A ledger in one SQLite file; safe for several threads and several processes."""
 
     DB_ERRORS = (sqlite3.Error,)
+    PACKED_ENTRIES, PACKED_NODES = _PACKED_ENTRIES, _PACKED_NODES
 
     def __init__(self, path: str | Path, *, busy_timeout_s: float = 60.0) -> None:
         self.path = Path(path)
