@@ -13,7 +13,9 @@ that runs); a source of any other shape gives None and the caller renders fully.
 from __future__ import annotations
 
 import ast
+import sys
 from types import CodeType
+from typing import Any
 
 __all__ = ["message_function"]
 
@@ -67,8 +69,10 @@ def message_function(source: str, filename: str) -> CodeType | None:
         return None
     body: list[ast.stmt] = [i for i in ifs if i is not None]
     body.append(ast.Return(default))
+    # Python 3.12 added FunctionDef.type_params, which compile() requires there.
+    extra: dict[str, Any] = {"type_params": []} if sys.version_info >= (3, 12) else {}
     fn = ast.FunctionDef(
-        name="message", args=explain.args, body=body, decorator_list=[], returns=None
+        name="message", args=explain.args, body=body, decorator_list=[], returns=None, **extra
     )
     module = ast.fix_missing_locations(ast.Module(body=[fn], type_ignores=[]))
     return compile(module, filename, "exec")
